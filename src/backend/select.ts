@@ -1,0 +1,109 @@
+/**
+ * The one place that picks and initialises the TensorFlow.js backend.
+ *
+ * Order for `auto`: tensorflow (@tensorflow/tfjs-node, where a user has it) → native (our oneDNN addon)
+ * → wasm (with our gradient kernels) → cpu. Each candidate that fails to load leaves a reason, so the
+ * one-line backend message can say why a faster backend is off.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { cpus } from 'node:os';
+import { UserError, errorMessage } from '../util/errors.ts';
+
+export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'tensorflow'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendInfo {
+  /** The backend tfjs now runs on. */
+  name: Exclude<BackendName, 'auto'>;
+  /** Threads its kernels use. */
+  threads: number;
+  /** Why faster candidates were skipped (auto), by backend name. */
+  skipped: Record<string, string>;
+}
+
+let current: BackendInfo | undefined;
+
+export function defaultThreads(): number {
+  const fromEnv = Number(process.env.FMNIST_THREADS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.max(1, cpus().length);
+}
+
+type Loader = (threads: number) => Promise<number>; // resolves to the thread count in use
+
+const loaders: Record<Exclude<BackendName, 'auto'>, Loader> = {
+  async tensorflow() {
+    // Optional: only present where a user installed it themselves (it downloads libtensorflow).
+    const name = '@tensorflow/tfjs-node';
+    await import(name);
+    await setBackendOrThrow('tensorflow');
+    return defaultThreads();
+  },
+  async native(threads) {
+    const { registerNativeBackend } = await import('./native/index.ts');
+    const used = registerNativeBackend(threads);
+    await setBackendOrThrow('native');
+    return used;
+  },
+  async wasm() {
+    await import('@tensorflow/tfjs-backend-wasm');
+    const { registerWasmGradientKernels } = await import('./wasm/register.ts');
+    registerWasmGradientKernels();
+    await setBackendOrThrow('wasm');
+    return 1; // tfjs-backend-wasm is single-threaded in Node (no SharedArrayBuffer workers)
+  },
+  async cpu() {
+    await setBackendOrThrow('cpu');
+    return 1;
+  },
+};
+
+async function setBackendOrThrow(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+  await tf.ready();
+}
+
+/**
+ * Initialise the requested backend (once per process; later calls return the first result
+ * unless a different explicit backend is asked for).
+ */
+export async function initBackend(requested: BackendName = 'auto', threads = defaultThreads()): Promise<BackendInfo> {
+  if (!BACKENDS.includes(requested)) {
+    throw new UserError(`unknown backend '${requested}': use one of ${BACKENDS.join(', ')}`);
+  }
+  if (current && (requested === 'auto' || requested === current.name)) return current;
+  // PROD silences tfjs' console advice ("install tfjs-node") and skips its debug-only checks.
+  tf.env().set('PROD', true);
+  const candidates: Exclude<BackendName, 'auto'>[] =
+    requested === 'auto' ? ['tensorflow', 'native', 'wasm', 'cpu'] : [requested];
+  const skipped: Record<string, string> = {};
+  for (const name of candidates) {
+    try {
+      const used = await loaders[name](threads);
+      current = { name, threads: used, skipped };
+      return current;
+    } catch (err) {
+      skipped[name] = shortReason(err);
+    }
+  }
+  const why = Object.entries(skipped).map(([k, v]) => `${k}: ${v}`).join('; ');
+  throw new UserError(`backend '${requested}' is not available (${why})`);
+}
+
+function shortReason(err: unknown): string {
+  const msg = errorMessage(err);
+  if (/Cannot find (module|package) '@tensorflow\/tfjs-node'/.test(msg)) return 'not installed';
+  return msg.split('\n')[0];
+}
+
+/** The one-line message every command prints (to stderr, so --json output stays clean). */
+export function describeBackend(info: BackendInfo): string {
+  const off = Object.entries(info.skipped)
+    .filter(([k]) => k !== 'tensorflow' || info.skipped[k] !== 'not installed')
+    .map(([k, v]) => `${k} off: ${v}`);
+  const threads = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  return `backend: ${info.name} (${threads})${off.length ? ` — ${off.join('; ')}` : ''}`;
+}
+
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}

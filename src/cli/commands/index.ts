@@ -1,0 +1,9 @@
+/** Every command, registered in the order `fmnist --help` lists them. */
+import type { Command } from 'commander';
+import { register as data } from './data.ts';
+import { register as train } from './train.ts';
+
+export function registerAll(program: Command): void {
+  data(program);
+  train(program);
+}

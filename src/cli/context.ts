@@ -1,0 +1,64 @@
+/**
+ * What every command shares: the global options, backend start-up with its one-line message,
+ * and output that is either human text or one JSON document (--json).
+ */
+import type { Command } from 'commander';
+import { BACKENDS, describeBackend, initBackend, type BackendInfo, type BackendName } from '../backend/select.ts';
+import { UserError } from '../util/errors.ts';
+
+export interface GlobalOptions {
+  backend: BackendName;
+  threads?: number;
+  dataDir?: string;
+  json: boolean;
+  debug: boolean;
+}
+
+/** The global options as seen from any (sub)command. */
+export function globals(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals() as Record<string, unknown>;
+  const backend = String(o.backend ?? process.env.FMNIST_BACKEND ?? 'auto') as BackendName;
+  if (!BACKENDS.includes(backend)) throw new UserError(`unknown backend '${backend}': use one of ${BACKENDS.join(', ')}`);
+  return {
+    backend,
+    threads: o.threads as number | undefined,
+    dataDir: o.dataDir as string | undefined,
+    json: Boolean(o.json),
+    debug: Boolean(o.debug),
+  };
+}
+
+/** Start the chosen backend and print which one runs, with how many threads (stderr). */
+export async function useBackend(g: GlobalOptions): Promise<BackendInfo> {
+  const info = await initBackend(g.backend, g.threads);
+  process.stderr.write(describeBackend(info) + '\n');
+  return info;
+}
+
+/** Print a result: JSON on stdout with --json, else the human text. */
+export function emit(g: GlobalOptions, json: unknown, human: () => string): void {
+  process.stdout.write(g.json ? JSON.stringify(json, null, 2) + '\n' : human() + '\n');
+}
+
+/** A progress/status line for people (stderr, so stdout stays machine-readable). */
+export function say(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+/** Parsers for commander options: one-line errors that name the flag. */
+export const parse = {
+  int(flag: string, min = Number.MIN_SAFE_INTEGER) {
+    return (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, got '${v}'`);
+      return n;
+    };
+  },
+  num(flag: string) {
+    return (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new UserError(`${flag} must be a number, got '${v}'`);
+      return n;
+    };
+  },
+};

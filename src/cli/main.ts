@@ -1,0 +1,45 @@
+/**
+ * The `fmnist` command line: the only reader of argv. Commands are thin: they parse options,
+ * call the library, and print.
+ */
+import { Command, CommanderError } from 'commander';
+import { UserError, errorMessage } from '../util/errors.ts';
+import { parse } from './context.ts';
+import { registerAll } from './commands/index.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('fmnist')
+    .description('Fashion-MNIST from raw files to trained, tuned, cross-validated and transfer-learned classifiers')
+    .option('--backend <name>', 'auto|native|wasm|cpu|tensorflow (env FMNIST_BACKEND)')
+    .option('--threads <n>', 'threads for the native backend (env FMNIST_THREADS; default all cores)', parse.int('--threads', 1))
+    .option('--data-dir <dir>', 'folder with the four Fashion-MNIST IDX files (env FMNIST_DATA_DIR)')
+    .option('--json', 'print one JSON document for machines')
+    .option('--debug', 'show stack traces')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerAll(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its own one-line message (or the help/version text).
+      return err.exitCode;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`fmnist: ${err.message}\n`);
+      if (debug && err.stack) process.stderr.write(err.stack + '\n');
+      return err.exitCode;
+    }
+    process.stderr.write(`fmnist: ${errorMessage(err)}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    else process.stderr.write('(this is a bug; run again with --debug for the stack trace)\n');
+    return 1;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The one typed training configuration: defaults here, merged with a JSON file (--config) and
+ * then flags; unknown keys are rejected; the result is saved with every run.
+ *
+ * The defaults are the project's LeNet-5 recipe (see docs/ARCHITECTURE.md, "Training recipe").
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from './util/errors.ts';
+
+export const TrainConfigSchema = z.strictObject({
+  /** Architecture name from src/models/index.ts. */
+  model: z.string().default('lenet5'),
+  epochs: z.number().int().min(1).max(10000).default(40),
+  batchSize: z.number().int().min(1).max(65536).default(64),
+  optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),
+  /** Peak learning rate. */
+  lr: z.number().positive().max(10).default(2e-3),
+  /** SGD/RMSprop momentum. */
+  momentum: z.number().min(0).max(0.999).default(0.9),
+  /** Decoupled weight decay (Loshchilov & Hutter; AdamW when the optimizer is adam): each step w -= lr * weightDecay * w, on kernels only. */
+  weightDecay: z.number().min(0).max(1).default(0.01),
+  /** Learning-rate schedule over the whole run. */
+  schedule: z.enum(['constant', 'cosine', 'step']).default('cosine'),
+  /** Linear warm-up from lr/10, in epochs (fractional allowed). */
+  warmupEpochs: z.number().min(0).default(1),
+  /** Dropout before each hidden dense layer (0 = none). */
+  dropout: z.number().min(0).max(0.9).default(0.2),
+  labelSmoothing: z.number().min(0).max(0.5).default(0.05),
+  /** Random translation, in pixels (0 = off). */
+  augmentShift: z.number().int().min(0).max(8).default(2),
+  /** Random horizontal flips (clothing is left/right symmetric enough). */
+  augmentFlip: z.boolean().default(true),
+  /** Input scaling: unit = x/255, standard = (x/255 - mean)/std with the training-set mean/std. */
+  normalize: z.enum(['unit', 'standard']).default('unit'),
+  /** Fraction of the training set held out (stratified) for validation; 0 = none. */
+  valSplit: z.number().min(0).max(0.5).default(0.1),
+  /** Stop when validation loss has not improved for this many epochs (0 = never). */
+  patience: z.number().int().min(0).default(0),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+  /** Train on a stratified subset of this many training images (quick runs, tests). */
+  limit: z.number().int().min(10).nullable().default(null),
+});
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+/** Validate a partial config, with one-line errors that name the key. */
+export function parseTrainConfig(input: unknown, origin = 'config'): TrainConfig {
+  const r = TrainConfigSchema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue.path.length ? `'${issue.path.join('.')}'` : '';
+  if (issue.code === 'unrecognized_keys') {
+    const known = Object.keys(TrainConfigSchema.shape).join(', ');
+    throw new UserError(`${origin}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (known: ${known})`);
+  }
+  throw new UserError(`${origin}: ${where} ${issue.message}`.replace(/\s+/g, ' ').trim());
+}
+
+/** Read a JSON config file (an object of TrainConfig keys); errors name the file. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`${path}: cannot read config file`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${path}: expected a JSON object of settings`);
+  // Accept a saved run.json / best-config file too: its settings live under "config".
+  const obj = value as Record<string, unknown>;
+  return (typeof obj.config === 'object' && obj.config !== null && !Array.isArray(obj.config) ? obj.config : obj) as Record<string, unknown>;
+}
+
+/** defaults ← file ← flags (flags given as undefined are ignored). */
+export function mergeConfig(file: Record<string, unknown> | undefined, flags: Record<string, unknown>, origin = 'config'): TrainConfig {
+  const merged: Record<string, unknown> = { ...(file ?? {}) };
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
+  return parseTrainConfig(merged, origin);
+}

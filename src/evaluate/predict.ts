@@ -1,0 +1,43 @@
+/** Batched inference over uint8 images, never materialising the whole set as float32. */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SIZE } from '../data/source.ts';
+import { batchSlices, fillBatch, forPretrained, type Normalization } from '../data/preprocess.ts';
+
+const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+
+/** Class probabilities [n x classes] for images[indices], in `batchSize` chunks. */
+export function predictProbabilities(model: tf.LayersModel, images: Uint8Array, indices: Int32Array, norm: Normalization, batchSize = 500): Float32Array {
+  const inShape = model.inputs[0].shape; // [null, h, w, c]
+  const [h, w, c] = [inShape[1] ?? IMAGE_SIZE, inShape[2] ?? IMAGE_SIZE, inShape[3] ?? 1];
+  const classes = (model.outputs[0].shape[1] ?? 10) as number;
+  const out = new Float32Array(indices.length * classes);
+  const buf = new Float32Array(batchSize * PIXELS);
+  let done = 0;
+  for (const idx of batchSlices(indices, batchSize)) {
+    fillBatch(images, idx, buf, norm);
+    const probs = tf.tidy(() => {
+      let x: tf.Tensor4D = tf.tensor4d(buf.subarray(0, idx.length * PIXELS), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
+      if (h !== IMAGE_SIZE || w !== IMAGE_SIZE || c !== 1) x = forPretrained(x, h);
+      return model.predict(x) as tf.Tensor;
+    });
+    out.set(probs.dataSync() as Float32Array, done * classes);
+    probs.dispose();
+    done += idx.length;
+  }
+  return out;
+}
+
+/** Mean cross-entropy (nats) and accuracy of probabilities against labels[indices]. */
+export function lossAndAccuracy(probs: Float32Array, labels: Uint8Array, indices: ArrayLike<number>, classes = 10): { loss: number; acc: number } {
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < indices.length; i++) {
+    const row = i * classes;
+    const y = labels[indices[i]];
+    loss -= Math.log(Math.max(probs[row + y], 1e-12));
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (probs[row + k] > probs[row + best]) best = k;
+    if (best === y) correct++;
+  }
+  return { loss: loss / indices.length, acc: correct / indices.length };
+}

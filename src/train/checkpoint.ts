@@ -1,0 +1,84 @@
+/**
+ * Checkpoints that survive a kill at any moment.
+ *
+ * Each completed epoch's state goes into a fresh folder `ckpt-EEEE/` (model weights, optimizer
+ * slots); then `checkpoint.json`, which names that folder and holds the loop state (epoch, step,
+ * RNG state, history, best epoch, the config the run was made with), is replaced atomically.
+ * Whatever instant a kill lands, checkpoint.json names a complete folder. Old folders other than
+ * the latest and the best are removed afterwards.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
+import { loadModel, saveModel } from '../store/model_io.ts';
+import type { TrainConfig } from '../config.ts';
+import type { Normalization } from '../data/preprocess.ts';
+import type { EpochMetrics } from './types.ts';
+
+export const CHECKPOINT_FILE = 'checkpoint.json';
+
+export interface CheckpointState {
+  /** Completed epochs. */
+  epoch: number;
+  /** Optimisation steps taken. */
+  step: number;
+  rngState: number;
+  history: EpochMetrics[];
+  bestEpoch: number;
+  bestValLoss: number | null;
+  /** Epochs since validation loss last improved (early stopping). */
+  badEpochs: number;
+  config: TrainConfig;
+  normalization: Normalization;
+  folder: string;
+  bestFolder: string;
+}
+
+const folderName = (epoch: number) => `ckpt-${String(epoch).padStart(4, '0')}`;
+
+export async function writeCheckpoint(outDir: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: Omit<CheckpointState, 'folder' | 'bestFolder'>): Promise<CheckpointState> {
+  const folder = folderName(state.epoch);
+  const dir = join(outDir, folder);
+  await saveModel(model, dir);
+  const named = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(named);
+  writeFileAtomic(join(dir, 'optimizer.bin'), new Uint8Array(data as ArrayBuffer));
+  writeJsonAtomic(join(dir, 'optimizer.json'), specs);
+  const full: CheckpointState = { ...state, folder, bestFolder: folderName(state.bestEpoch) };
+  writeJsonAtomic(join(outDir, CHECKPOINT_FILE), full);
+  // Only now is it safe to drop folders that no pointer can name any more.
+  for (const name of readdirSync(outDir)) {
+    if (/^ckpt-\d{4}$/.test(name) && name !== full.folder && name !== full.bestFolder) rmSync(join(outDir, name), { recursive: true, force: true });
+  }
+  return full;
+}
+
+export function readCheckpoint(outDir: string): CheckpointState | undefined {
+  const path = join(outDir, CHECKPOINT_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CheckpointState;
+  } catch (err) {
+    throw new UserError(`${path}: unreadable checkpoint (${(err as Error).message}); start a new run in another --out folder`);
+  }
+}
+
+/** Copy the checkpoint's weights into `model` and its slots into `optimizer`. */
+export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<void> {
+  await loadWeightsFrom(join(outDir, state.folder), model);
+  const dir = join(outDir, state.folder);
+  const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const bytes = readFileSync(join(dir, 'optimizer.bin'));
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
+  // Order matters: optimizers match slots to variables by position, and specs keep the saved order.
+  await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name] })));
+}
+
+/** Set `model`'s weights from a saved model folder with the same architecture. */
+export async function loadWeightsFrom(dir: string, model: tf.LayersModel): Promise<void> {
+  const saved = await loadModel(dir);
+  model.setWeights(saved.getWeights());
+  saved.dispose();
+}

@@ -1,0 +1,248 @@
+/**
+ * The training loop, readable top to bottom:
+ *
+ *   data → stratified split → model + optimizer (or the checkpoint to resume) →
+ *   for each epoch: shuffle, for each batch: augment, step, weight decay, lr schedule →
+ *   validate → checkpoint (atomic) → metrics.jsonl → early stopping / pruning →
+ *   best weights → model.json + weights.bin, run.json, learning curves.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TrainConfig } from '../config.ts';
+import { loadFashionMnist, type FashionMnist } from '../data/dataset.ts';
+import { batchSlices, fillBatch, makeNormalization, oneHot, type Normalization } from '../data/preprocess.ts';
+import { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES } from '../data/source.ts';
+import { stratifiedSplit, stratifiedSubset } from '../data/split.ts';
+import { lossAndAccuracy, predictProbabilities } from '../evaluate/predict.ts';
+import { buildModel } from '../models/index.ts';
+import { saveModel } from '../store/model_io.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
+import { Progress, formatDuration } from '../util/progress.ts';
+import { Rng } from '../util/rng.ts';
+import { CHECKPOINT_FILE, loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
+import { applyWeightDecay, makeOptimizer, setLearningRate } from './optimizer.ts';
+import { runMeta } from './run_meta.ts';
+import { learningRate } from './schedule.ts';
+import type { EpochMetrics, TrainOptions, TrainResult } from './types.ts';
+
+const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+
+/** Set by a SIGINT/SIGTERM handler (see the CLI); the loop stops at the next batch boundary. */
+export const interruption = { requested: false };
+
+export class TrainingInterrupted extends UserError {
+  constructor(epoch: number, outDir: string) {
+    super(`interrupted; the checkpoint of epoch ${epoch} in ${outDir} is intact: rerun with --resume to continue`, 130);
+  }
+}
+
+/** Which training images are trained on and which validate, by config (or the given split). */
+export function chooseSplit(cfg: TrainConfig, labels: Uint8Array, given?: TrainOptions['split']): { train: Int32Array; val: Int32Array } {
+  if (given) return given;
+  const pool = cfg.limit ? stratifiedSubset(labels, cfg.limit, cfg.seed) : Int32Array.from({ length: labels.length }, (_, i) => i);
+  if (cfg.valSplit === 0) return { train: pool, val: new Int32Array(0) };
+  const poolLabels = Uint8Array.from(pool, (i) => labels[i]);
+  const s = stratifiedSplit(poolLabels, cfg.valSplit, cfg.seed);
+  return { train: s.train.map((i) => pool[i]), val: s.val.map((i) => pool[i]) };
+}
+
+/** The tensor that feeds the loss: `logits` when the model has that layer (stable), else its output. */
+function trainingHead(model: tf.LayersModel): { net: tf.LayersModel; fromLogits: boolean } {
+  const logits = model.layers.find((l) => l.name === 'logits');
+  if (!logits) return { net: model, fromLogits: false };
+  return { net: tf.model({ inputs: model.inputs, outputs: logits.output as tf.SymbolicTensor }), fromLogits: true };
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const started = Date.now();
+  const outDir = resolve(opts.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const previous = readCheckpoint(outDir);
+  if (previous && !opts.resume) throw new UserError(`${outDir} already holds a run (${CHECKPOINT_FILE}): pass --resume to continue it, or choose another --out`);
+  if (opts.resume && previous && JSON.stringify(previous.config) !== JSON.stringify(opts.config)) {
+    throw new UserError(`${outDir}: --resume with a different config than the run was made with; rerun with the same settings (see ${outDir}/run.json)`);
+  }
+  const cfg = previous?.config ?? opts.config;
+
+  // ---- data
+  const data: FashionMnist = opts.data ?? loadFashionMnist();
+  const { images, labels } = data.train;
+  const split = chooseSplit(cfg, labels, opts.split);
+  const norm: Normalization = previous?.normalization ?? makeNormalization(cfg.normalize, images, split.train);
+
+  // ---- model, optimizer, loop state
+  const model = await buildModel(cfg.model, { dropout: cfg.dropout, seed: cfg.seed, inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1], classes: NUM_CLASSES });
+  const { net, fromLogits } = trainingHead(model);
+  const optimizer = makeOptimizer(cfg);
+  const trainable = model.trainableWeights;
+  const kernels = trainable.filter((w) => /kernel|depthwise_kernel/.test(w.name));
+  const varList = trainable.map((w) => w.read() as tf.Variable);
+  const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
+
+  let state: Omit<CheckpointState, 'folder' | 'bestFolder'> = {
+    epoch: 0, step: 0, rngState: new Rng(cfg.seed).state, history: [], bestEpoch: 0, bestValLoss: null, badEpochs: 0, config: cfg, normalization: norm,
+  };
+  let bestFolder: string | undefined;
+  if (previous) {
+    await restoreCheckpoint(outDir, previous, model, optimizer);
+    state = previous;
+    bestFolder = previous.bestFolder;
+    // Rewrite the metrics log from the checkpoint: a kill may have landed between the two writes.
+    writeFileAtomic(join(outDir, 'metrics.jsonl'), previous.history.map((m) => JSON.stringify(m) + '\n').join(''));
+  } else {
+    writeFileAtomic(join(outDir, 'metrics.jsonl'), '');
+  }
+  const meta = { ...runMeta(data), split: { train: split.train.length, val: split.val.length }, normalization: norm };
+  opts.recorder?.start({ outDir, config: cfg, meta });
+  writeRunJson(outDir, cfg, meta, state.history, 'running', started);
+
+  const rng = new Rng(0);
+  rng.state = state.rngState;
+  const stepsPerEpoch = Math.ceil(split.train.length / cfg.batchSize);
+  const totalSteps = stepsPerEpoch * cfg.epochs;
+  const warmupSteps = Math.round(cfg.warmupEpochs * stepsPerEpoch);
+  const xBuf = new Float32Array(cfg.batchSize * PIXELS);
+  let status: TrainResult['status'] = 'done';
+
+  try {
+    for (let epoch = state.epoch + 1; epoch <= cfg.epochs; epoch++) {
+      const t0 = Date.now();
+      const order = rng.shuffle(Int32Array.from(split.train));
+      const bar = opts.progress ? new Progress({ total: order.length, unit: 'img', label: `epoch ${epoch}/${cfg.epochs}`, plainIntervalMs: 15_000 }) : undefined;
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
+      for (const idx of batchSlices(order, cfg.batchSize)) {
+        if (interruption.requested) throw new TrainingInterrupted(state.epoch, outDir);
+        lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
+        setLearningRate(optimizer, lr);
+        // A fresh, reproducible dropout mask per step (a fixed seed would repeat one mask).
+        for (const d of dropouts) d.seed = rng.fork();
+        fillBatch(images, idx, xBuf, norm, { rng, shift: cfg.augmentShift, flip: cfg.augmentFlip });
+        const n = idx.length;
+        const [batchLoss, batchCorrect] = tf.tidy(() => {
+          const x = tf.tensor4d(xBuf.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+          const y = oneHot(labels, idx, NUM_CLASSES);
+          let hits: tf.Scalar | undefined;
+          const loss = optimizer.minimize(() => {
+            const out = net.apply(x, { training: true }) as tf.Tensor2D;
+            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), tf.argMax(y, 1)), 'float32')));
+            return fromLogits
+              ? tf.losses.softmaxCrossEntropy(y, out, undefined, cfg.labelSmoothing)
+              : tf.losses.logLoss(y.mul(1 - cfg.labelSmoothing).add(cfg.labelSmoothing / NUM_CLASSES), out) as tf.Scalar;
+          }, true, varList)!;
+          return [loss, hits!];
+        });
+        applyWeightDecay(kernels, lr, cfg.weightDecay);
+        const lossValue = (await batchLoss.data())[0];
+        correct += (await batchCorrect.data())[0];
+        tf.dispose([batchLoss, batchCorrect]);
+        if (!Number.isFinite(lossValue)) {
+          throw new UserError(`training diverged at epoch ${epoch}, step ${state.step + 1} (loss ${lossValue}): lower --lr; the last good checkpoint (epoch ${state.epoch}) in ${outDir} is kept`);
+        }
+        lossSum += lossValue * n;
+        seen += n;
+        state.step++;
+        bar?.tick(n, `loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)}`);
+      }
+
+      // ---- validate (dropout off, no augmentation)
+      const m: EpochMetrics = {
+        epoch, loss: lossSum / seen, acc: correct / seen, lr,
+        seconds: (Date.now() - t0) / 1000, imagesPerSecond: 0,
+      };
+      m.imagesPerSecond = seen / m.seconds;
+      if (split.val.length > 0) {
+        const probs = predictProbabilities(model, images, split.val, norm);
+        const v = lossAndAccuracy(probs, labels, split.val);
+        m.valLoss = v.loss;
+        m.valAcc = v.acc;
+      }
+      const improved = m.valLoss === undefined || state.bestValLoss === null || m.valLoss < state.bestValLoss;
+      state.history.push(m);
+      state.epoch = epoch;
+      state.rngState = rng.state;
+      if (improved) {
+        state.bestEpoch = epoch;
+        state.bestValLoss = m.valLoss ?? null;
+        state.badEpochs = 0;
+      } else {
+        state.badEpochs++;
+      }
+      const saved = await writeCheckpoint(outDir, model, optimizer, state);
+      bestFolder = saved.bestFolder;
+      appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
+      opts.recorder?.epoch(m);
+      bar?.finish(
+        `loss ${m.loss.toFixed(4)} acc ${m.acc.toFixed(4)}` +
+          (m.valAcc !== undefined ? ` val_loss ${m.valLoss!.toFixed(4)} val_acc ${m.valAcc.toFixed(4)}` : '') +
+          ` lr ${lr.toExponential(2)} ${formatDuration(m.seconds)}`,
+      );
+      writeRunJson(outDir, cfg, meta, state.history, 'running', started);
+
+      if (opts.onEpoch?.(m) === 'stop') { status = 'pruned'; break; }
+      if (cfg.patience > 0 && state.badEpochs >= cfg.patience) { status = 'stopped-early'; break; }
+    }
+
+    // ---- the kept model: best validation loss (or last epoch when there is no validation)
+    if (bestFolder && state.bestEpoch !== state.epoch) await loadWeightsFrom(join(outDir, bestFolder), model);
+    await saveModel(model, outDir, {
+      classNames: CLASS_NAMES,
+      inputScale: cfg.normalize === 'unit' ? 'unit' : 'standard',
+      normalization: norm,
+      config: cfg,
+      bestEpoch: state.bestEpoch,
+    });
+    const best = state.history.find((h) => h.epoch === state.bestEpoch) ?? state.history[state.history.length - 1];
+    const result: TrainResult = {
+      outDir, status, epochs: state.history, bestEpoch: state.bestEpoch,
+      final: { valLoss: best?.valLoss, valAcc: best?.valAcc, trainLoss: best?.loss ?? NaN, trainAcc: best?.acc ?? NaN },
+      seconds: (Date.now() - started) / 1000,
+    };
+    writeRunJson(outDir, cfg, meta, state.history, 'done', started, result);
+    await writeLearningCurves(outDir, state.history);
+    opts.recorder?.finish(status === 'pruned' ? 'pruned' : 'done', {
+      metrics: Object.fromEntries(Object.entries(result.final).filter(([, v]) => v !== undefined)) as Record<string, number>,
+      artifacts: { model: join(outDir, 'model.json'), run: join(outDir, 'run.json') },
+    });
+    return result;
+  } catch (err) {
+    const interrupted = err instanceof TrainingInterrupted;
+    writeRunJson(outDir, cfg, meta, state.history, interrupted ? 'interrupted' : 'failed', started, undefined, (err as Error).message);
+    opts.recorder?.finish(interrupted ? 'interrupted' : 'failed', { error: (err as Error).message });
+    throw err;
+  } finally {
+    // `net` shares every layer with `model`, so disposing the model frees both.
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+function writeRunJson(outDir: string, config: TrainConfig, meta: Record<string, unknown>, history: EpochMetrics[], status: string, started: number, result?: TrainResult, error?: string): void {
+  const seconds = history.map((h) => h.seconds);
+  writeJsonAtomic(join(outDir, 'run.json'), {
+    status,
+    config,
+    seed: config.seed,
+    ...meta,
+    startedAt: new Date(started).toISOString(),
+    updatedAt: new Date().toISOString(),
+    timings: {
+      totalSeconds: (Date.now() - started) / 1000,
+      epochSeconds: seconds,
+      meanEpochSeconds: seconds.length ? seconds.reduce((a, b) => a + b, 0) / seconds.length : null,
+    },
+    epochsCompleted: history.length,
+    ...(result ? { bestEpoch: result.bestEpoch, final: result.final, result: result.status } : {}),
+    ...(error ? { error } : {}),
+  });
+}
+
+async function writeLearningCurves(outDir: string, history: EpochMetrics[]): Promise<void> {
+  if (!history.length || !existsSync(outDir)) return;
+  const { writeLearningCurves: write } = await import('../report/learning_curves.ts');
+  await write(outDir, history);
+}
