@@ -112,3 +112,22 @@ export function oneHot(labels: Uint8Array, indices: ArrayLike<number>, classes: 
   for (let i = 0; i < indices.length; i++) buf[i * classes + labels[indices[i]]] = 1;
   return tf.tensor2d(buf, [indices.length, classes]);
 }
+
+/**
+ * The input scaling a saved model expects, from its metadata: an explicit `normalization`
+ * (written by `fmnist train`) or an `inputScale` of raw (0..255), unit (0..1, the default) or
+ * standard (training-set mean/std, computed from `trainImages` when needed).
+ */
+export function normalizationFor(meta: Record<string, unknown>, trainImages?: Uint8Array): Normalization {
+  const n = meta.normalization as Normalization | undefined;
+  if (n && (n.kind === 'unit' || n.kind === 'standard') && Number.isFinite(n.mean) && n.std > 0) return n;
+  switch (meta.inputScale) {
+    case 'raw':
+      return { kind: 'unit', mean: 0, std: 1 / 255 };
+    case 'standard':
+      if (!trainImages) throw new Error('standard input scaling needs the training images');
+      return makeNormalization('standard', trainImages);
+    default:
+      return { kind: 'unit', mean: 0, std: 1 };
+  }
+}

@@ -1,9 +1,15 @@
 /** Every command, registered in the order `fmnist --help` lists them. */
 import type { Command } from 'commander';
 import { register as data } from './data.ts';
+import { register as evaluate } from './evaluate.ts';
+import { register as model } from './model.ts';
+import { register as predict } from './predict.ts';
 import { register as train } from './train.ts';
 
 export function registerAll(program: Command): void {
   data(program);
   train(program);
+  evaluate(program);
+  predict(program);
+  model(program);
 }

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadFashionMnist } from '../../data/dataset.ts';
+import { evaluateModel, formatEvaluation } from '../../evaluate/evaluate.ts';
+import { UserError } from '../../util/errors.ts';
+import { emit, globals, useBackend } from '../context.ts';
+
+export function register(program: Command): void {
+  program.command('evaluate <dir>')
+    .description('accuracy, per-class metrics, confusion matrix and the most confidently wrong images of a saved model')
+    .option('--split <name>', 'test (the official 10,000) or val (the run\'s held-out part)', 'test')
+    .option('--out <dir>', 'where to write the figures (default DIR/eval-SPLIT)')
+    .action(async (dir: string, o: { split: string; out?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      if (o.split !== 'test' && o.split !== 'val') throw new UserError(`--split must be test or val, got '${o.split}'`);
+      await useBackend(g);
+      const data = loadFashionMnist({ dataDir: g.dataDir });
+      const report = await evaluateModel(resolve(dir), o.split, data, o.out ? resolve(o.out) : undefined);
+      emit(g, report, () => formatEvaluation(report));
+    });
+}

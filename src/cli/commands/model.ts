@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { buildModel } from '../../models/index.ts';
+import { formatSummary, modelSummary } from '../../models/summary.ts';
+import { UserError } from '../../util/errors.ts';
+import { emit, globals, parse, useBackend } from '../context.ts';
+
+export function register(program: Command): void {
+  const model = program.command('model').description('architectures');
+  model.command('info <name>')
+    .description('layer names, output shapes and parameter counts (total and trainable)')
+    .option('--include-top', 'with the ImageNet classifier (Keras applications)')
+    .option('--input-size <n>', 'square input size for ImageNet-style models', parse.int('--input-size', 32))
+    .option('--pooling <kind>', 'avg|max|none for ImageNet-style models without top')
+    .option('--alpha <x>', 'width multiplier (mobilenet)', parse.num('--alpha'))
+    .action(async (name: string, o: { includeTop?: boolean; inputSize?: number; pooling?: string; alpha?: number }, cmd: Command) => {
+      const g = globals(cmd);
+      if (o.pooling && !['avg', 'max', 'none'].includes(o.pooling)) throw new UserError(`--pooling must be avg, max or none, got '${o.pooling}'`);
+      // Building is enough to count parameters; the cpu backend avoids initialising anything heavier.
+      await useBackend({ ...g, backend: g.backend === 'auto' ? 'cpu' : g.backend });
+      const m = await buildModel(name, {
+        includeTop: Boolean(o.includeTop),
+        inputShape: o.inputSize ? [o.inputSize, o.inputSize, 3] : undefined,
+        pooling: o.pooling === 'none' ? null : (o.pooling as 'avg' | 'max' | undefined),
+        weights: null,
+        alpha: o.alpha,
+      });
+      const summary = modelSummary(m);
+      m.dispose();
+      emit(g, summary, () => formatSummary(summary));
+    });
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { CLASS_NAMES } from '../../data/source.ts';
+import { normalizationFor } from '../../data/preprocess.ts';
+import { imageToFashion } from '../../evaluate/image_input.ts';
+import { predictProbabilities } from '../../evaluate/predict.ts';
+import { loadModel, readModelMetadata } from '../../store/model_io.ts';
+import { UserError, errorMessage } from '../../util/errors.ts';
+import { emit, globals, parse, say, useBackend } from '../context.ts';
+
+export interface Prediction {
+  image: string;
+  top?: { className: string; probability: number }[];
+  error?: string;
+}
+
+export function register(program: Command): void {
+  program.command('predict <dir> <images...>')
+    .description('classify PNG/JPEG images (any size, colour or alpha) with a saved model')
+    .option('--top <k>', 'how many classes to show', parse.int('--top', 1), 3)
+    .action(async (dir: string, images: string[], o: { top: number }, cmd: Command) => {
+      const g = globals(cmd);
+      await useBackend(g);
+      const meta = readModelMetadata(resolve(dir));
+      if (meta.inputScale === 'standard' && !meta.normalization) throw new UserError(`${dir}: the model expects standardised inputs but records no mean/std`);
+      const norm = normalizationFor(meta);
+      const model = await loadModel(resolve(dir));
+      const results: Prediction[] = [];
+      for (const image of images) {
+        try {
+          const pixels = await imageToFashion(image);
+          const probs = predictProbabilities(model, pixels, Int32Array.of(0), norm);
+          const top = Array.from(probs, (p, c) => ({ className: CLASS_NAMES[c] ?? String(c), probability: p }))
+            .sort((a, b) => b.probability - a.probability)
+            .slice(0, o.top);
+          results.push({ image, top });
+        } catch (err) {
+          // One clear line per bad file; the others are still predicted.
+          if (!(err instanceof UserError)) throw err;
+          results.push({ image, error: errorMessage(err) });
+          if (!g.json) say(`fmnist: ${errorMessage(err)}`);
+        }
+      }
+      model.dispose();
+      emit(g, results, () => results.filter((r) => r.top).map((r) => `${r.image}: ${r.top!.map((t) => `${t.className} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`).join('\n'));
+      if (results.some((r) => r.error)) process.exitCode = 1;
+    });
+}
