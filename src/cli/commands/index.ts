@@ -2,12 +2,14 @@
 import type { Command } from 'commander';
 import { register as data } from './data.ts';
 import { register as evaluate } from './evaluate.ts';
+import { register as explore } from './explore.ts';
 import { register as model } from './model.ts';
 import { register as predict } from './predict.ts';
 import { register as train } from './train.ts';
 
 export function registerAll(program: Command): void {
   data(program);
+  explore(program);
   train(program);
   evaluate(program);
   predict(program);

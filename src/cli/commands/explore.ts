@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadFashionMnist } from '../../data/dataset.ts';
+import { explore, formatExplore } from '../../data/explore.ts';
+import { emit, globals, say } from '../context.ts';
+
+export function register(program: Command): void {
+  program.command('explore')
+    .description('figures and numbers about the data: class balance, samples, mean images, histograms, duplicates')
+    .option('--out <dir>', 'where to write them', 'out/explore')
+    .action(async (o: { out: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const data = loadFashionMnist({ dataDir: g.dataDir });
+      say(`exploring ${data.dir} → ${resolve(o.out)}`);
+      const summary = await explore(data, resolve(o.out));
+      emit(g, summary, () => formatExplore(summary));
+    });
+}
