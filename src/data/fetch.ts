@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { Progress } from '../util/progress.ts';
-import { DEBIAN_PACKAGE, LOCAL_DIR, OFFICIAL_FILES, OFFICIAL_MIRROR } from './source.ts';
+import { DEBIAN_PACKAGE, LOCAL_DIR, OFFICIAL_FILES, OFFICIAL_MIRROR, type OfficialFile } from './source.ts';
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 /** Network errors that mean "no route to the mirror" rather than a bad answer from it. */
@@ -55,11 +55,12 @@ export async function download(url: string, label: string, opts: { timeoutMs?: n
   return Buffer.concat(chunks);
 }
 
-export async function fetchFashionMnist(opts: { dir?: string; mirror?: string; progress?: boolean; timeoutMs?: number } = {}): Promise<FetchResult> {
+/** `files` defaults to the four official files; tests pass their own names and checksums. */
+export async function fetchFashionMnist(opts: { dir?: string; mirror?: string; progress?: boolean; timeoutMs?: number; files?: readonly Pick<OfficialFile, 'stem' | 'gzMd5'>[] } = {}): Promise<FetchResult> {
   const dir = resolve(opts.dir ?? LOCAL_DIR);
   const mirror = (opts.mirror ?? process.env.FMNIST_MIRROR ?? OFFICIAL_MIRROR).replace(/\/?$/, '/');
   const result: FetchResult = { dir, files: [] };
-  for (const spec of OFFICIAL_FILES) {
+  for (const spec of opts.files ?? OFFICIAL_FILES) {
     const name = `${spec.stem}.gz`;
     const target = join(dir, name);
     if (existsSync(target)) {

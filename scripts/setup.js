@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Idempotent setup for `npm start` and `npm test` on a fresh Debian machine with Node 20:
+// npm packages (npm ci), Debian packages when root (the dataset, fonts for figures, the native
+// toolchain), and the native oneDNN backend. Plain JavaScript with no dependencies, because it
+// runs before node_modules exists. Says clearly what it could not do, and carries on where the
+// project still works without it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const log = (msg) => process.stderr.write(`setup: ${msg}\n`);
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  return r.status === 0;
+}
+
+// ---- Node
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 20) {
+  log(`Node.js ${process.versions.node} is too old: install Node.js 20 or newer`);
+  process.exit(1);
+}
+
+// ---- npm packages: install when node_modules is missing or older than the lock file.
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+  log('installing npm packages (npm ci)…');
+  if (!run('npm', ['ci', '--no-audit', '--no-fund'])) {
+    log('npm ci failed: see the messages above (is the npm registry reachable?)');
+    process.exit(1);
+  }
+}
+
+// ---- Debian packages
+function dpkgInstalled(pkg) {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().includes('install ok installed');
+  } catch {
+    return false;
+  }
+}
+const hasApt = existsSync('/usr/bin/apt-get');
+const dataDirs = [process.env.FMNIST_DATA_DIR, join(root, 'data/fashion-mnist'), '/usr/share/datasets/fashion-mnist'].filter(Boolean);
+const haveData = dataDirs.some((d) => existsSync(join(d, 'train-images-idx3-ubyte.gz')) || existsSync(join(d, 'train-images-idx3-ubyte')));
+const wanted = [
+  // The data, unless the user has it elsewhere.
+  ...(!haveData ? ['dataset-fashion-mnist'] : []),
+  // Text in the PNG figures (charts are rendered with this font).
+  'fonts-dejavu-core',
+].filter((p) => !dpkgInstalled(p));
+if (wanted.length && hasApt) {
+  if (isRoot) {
+    log(`installing Debian packages: ${wanted.join(' ')}…`);
+    const ok = run('apt-get', ['update', '-qq']) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...wanted], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (!ok) log(`could not install ${wanted.join(' ')}; run: sudo apt-get install ${wanted.join(' ')}`);
+  } else {
+    log(`missing Debian packages; run: sudo apt-get install ${wanted.join(' ')}`);
+  }
+} else if (wanted.length) {
+  log(`not a Debian system: get Fashion-MNIST with 'npx fmnist data fetch' or pass --data-dir`);
+}
+
+// ---- native backend (oneDNN): builds when it can, otherwise the project runs on wasm.
+const buildNative = join(root, 'scripts', 'build-native.js');
+if (existsSync(buildNative)) run(process.execPath, [buildNative]);
