@@ -50,12 +50,12 @@ export function mobilenetGraph(opts: MobileNetOptions = {}): tf.LayersModel {
     if (r === c && r !== null && [128, 160, 192, 224].includes(r)) defaultSize = r;
   }
   const inputShape = obtainInputShape(opts.inputShape, defaultSize, 32, o.includeTop, o.weights, 'mobilenet');
-  let rows = inputShape[0] ?? 224;
+  let rows: number | null = inputShape[0];
   if (o.weights === 'imagenet') {
     if (depthMultiplier !== 1) throw new UserError(`mobilenet: ImageNet weights need depth multiplier 1, got ${depthMultiplier}`);
     if (!(String(alpha) in ALPHA_TEXT)) throw new UserError(`mobilenet: ImageNet weights exist for alpha 0.25, 0.5, 0.75 and 1.0, got ${alpha}`);
     // As Keras: other sizes get the 224 weights (the convolutions do not depend on the size).
-    if (inputShape[0] !== inputShape[1] || ![128, 160, 192, 224].includes(rows)) rows = 224;
+    if (rows === null || inputShape[0] !== inputShape[1] || ![128, 160, 192, 224].includes(rows)) rows = 224;
   }
   const g = new Graph(opts.fastInit);
   const input = g.input(inputShape);
@@ -86,9 +86,9 @@ export function mobilenetGraph(opts: MobileNetOptions = {}): tf.LayersModel {
   } else {
     x = globalPool(g, x, o.pooling);
   }
-  const name = `mobilenet_${alpha.toFixed(2)}_${rows}`;
+  const name = `mobilenet_${alpha.toFixed(2)}_${rows ?? 'None'}`;
   const model = tf.model({ inputs: input, outputs: x, name });
-  (model as tf.LayersModel & { imagenetRows?: number }).imagenetRows = rows;
+  (model as tf.LayersModel & { imagenetRows?: number }).imagenetRows = rows ?? 224;
   return model;
 }
 

@@ -5,9 +5,11 @@ import { register as evaluate } from './evaluate.ts';
 import { register as explore } from './explore.ts';
 import { register as model } from './model.ts';
 import { register as predict } from './predict.ts';
+import { register as study } from './study.ts';
 import { register as train } from './train.ts';
 
 export function registerAll(program: Command): void {
+  study(program);
   data(program);
   explore(program);
   train(program);

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mergeConfig, parseTrainConfig, readConfigFile } from './config.ts';
+
+test('defaults are the documented recipe', () => {
+  const c = parseTrainConfig({});
+  assert.equal(c.model, 'lenet5');
+  assert.equal(c.optimizer, 'adam');
+  assert.equal(c.limit, null);
+});
+
+test('file then flags: flags win, undefined flags do not erase', () => {
+  const c = mergeConfig({ epochs: 7, lr: 0.01 }, { lr: 0.5, epochs: undefined });
+  assert.equal(c.epochs, 7);
+  assert.equal(c.lr, 0.5);
+});
+
+test('unknown keys and bad values are refused in one line naming the key', () => {
+  assert.throws(() => parseTrainConfig({ epoch: 3 }, 'my.json'), /: my\.json: unknown key 'epoch' \(known: model, epochs/);
+  assert.throws(() => parseTrainConfig({ optimizer: 'adagrad' }), /'optimizer'/);
+  assert.throws(() => parseTrainConfig({ epochs: 2.5 }), /'epochs'/);
+});
+
+test('a config file may be a plain object or a saved run.json (settings under "config")', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fmnist-cfg-'));
+  writeFileSync(join(dir, 'a.json'), JSON.stringify({ epochs: 3 }));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ status: 'done', config: { epochs: 4 } }));
+  writeFileSync(join(dir, 'bad.json'), '{ nope');
+  writeFileSync(join(dir, 'list.json'), '[1]');
+  assert.deepEqual(readConfigFile(join(dir, 'a.json')), { epochs: 3 });
+  assert.deepEqual(readConfigFile(join(dir, 'run.json')), { epochs: 4 });
+  assert.throws(() => readConfigFile(join(dir, 'bad.json')), /bad\.json: not valid JSON/);
+  assert.throws(() => readConfigFile(join(dir, 'list.json')), /expected a JSON object/);
+  assert.throws(() => readConfigFile(join(dir, 'missing.json')), /cannot read config file/);
+});

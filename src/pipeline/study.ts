@@ -1,0 +1,77 @@
+/**
+ * The study pipeline (`fmnist study`, `npm start`): the published study's stages in order, each
+ * writing under one folder and resuming where an interrupted run stopped.
+ *
+ *   quick: verify data → explore → train LeNet-5 briefly on a subset → evaluate on the test set
+ *   full:  verify data → explore → train LeNet-5 with the default recipe → evaluate on the test set
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseTrainConfig, type TrainConfigInput } from '../config.ts';
+import { loadFashionMnist } from '../data/dataset.ts';
+import { explore } from '../data/explore.ts';
+import { formatVerify, verifyData } from '../data/verify.ts';
+import { evaluateModel, formatEvaluation } from '../evaluate/evaluate.ts';
+import { readCheckpoint } from '../train/checkpoint.ts';
+import { train } from '../train/train.ts';
+import type { RunRecorder } from '../train/types.ts';
+import { writeJsonAtomic } from '../util/atomic.ts';
+
+export type Profile = 'quick' | 'full';
+
+/** The LeNet-5 settings per profile: quick is minutes on a laptop, full is the default recipe. */
+export const PROFILE_TRAINING: Record<Profile, TrainConfigInput> = {
+  quick: { epochs: 3, limit: 12000 },
+  full: {},
+};
+
+export interface StudyOptions {
+  profile: Profile;
+  outDir: string;
+  dataDir?: string;
+  say: (line: string) => void;
+  recorder?: () => Promise<RunRecorder | undefined>;
+}
+
+export interface StudyResult {
+  profile: Profile;
+  outDir: string;
+  stages: Record<string, unknown>;
+}
+
+export async function runStudy(o: StudyOptions): Promise<StudyResult> {
+  const stages: Record<string, unknown> = {};
+  const record = () => writeJsonAtomic(join(o.outDir, 'study.json'), { profile: o.profile, stages });
+
+  o.say('== 1/4 data: verify');
+  const report = verifyData(o.dataDir);
+  o.say(formatVerify(report));
+  stages.data = { dir: report.dir, official: report.official, train: report.splits[0].images, test: report.splits[1].images };
+  record();
+
+  o.say('== 2/4 explore');
+  const data = loadFashionMnist({ dataDir: o.dataDir });
+  const summary = await explore(data, join(o.outDir, 'explore'));
+  stages.explore = { figures: summary.figures, pixel: summary.pixel, duplicates: summary.duplicates };
+  record();
+
+  o.say(`== 3/4 train LeNet-5 (${o.profile} profile)`);
+  const config = parseTrainConfig(PROFILE_TRAINING[o.profile], `${o.profile} profile`);
+  const trainDir = join(o.outDir, 'lenet5');
+  const ck = readCheckpoint(trainDir);
+  const finished = ck && ck.epoch >= config.epochs && existsSync(join(trainDir, 'model.json'));
+  if (finished) {
+    o.say(`already trained: ${trainDir}`);
+  } else {
+    const result = await train({ config, outDir: trainDir, resume: Boolean(ck), data, progress: true, recorder: await o.recorder?.() });
+    stages.train = { outDir: trainDir, epochs: result.epochs.length, bestEpoch: result.bestEpoch, final: result.final, seconds: result.seconds };
+    record();
+  }
+
+  o.say('== 4/4 evaluate on the test set');
+  const evaluation = await evaluateModel(trainDir, 'test', data);
+  o.say(formatEvaluation(evaluation));
+  stages.evaluate = { accuracy: evaluation.accuracy, loss: evaluation.loss, macroF1: evaluation.macroF1, files: evaluation.files };
+  record();
+  return { profile: o.profile, outDir: o.outDir, stages };
+}
