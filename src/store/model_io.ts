@@ -70,7 +70,7 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy,
-        userDefinedMetadata: json.userDefinedMetadata,
+        userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts['userDefinedMetadata'],
         trainingConfig: json.trainingConfig,
       };
     },

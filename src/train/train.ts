@@ -22,7 +22,8 @@ import { UserError } from '../util/errors.ts';
 import { Progress, formatDuration } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { CHECKPOINT_FILE, loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
-import { applyWeightDecay, makeOptimizer, setLearningRate } from './optimizer.ts';
+import { makeOptimizer } from './optimizer.ts';
+import { prepareTrainee, trainStep } from './step.ts';
 import { runMeta } from './run_meta.ts';
 import { learningRate } from './schedule.ts';
 import type { EpochMetrics, TrainOptions, TrainResult } from './types.ts';
@@ -48,13 +49,6 @@ export function chooseSplit(cfg: TrainConfig, labels: Uint8Array, given?: TrainO
   return { train: s.train.map((i) => pool[i]), val: s.val.map((i) => pool[i]) };
 }
 
-/** The tensor that feeds the loss: `logits` when the model has that layer (stable), else its output. */
-function trainingHead(model: tf.LayersModel): { net: tf.LayersModel; fromLogits: boolean } {
-  const logits = model.layers.find((l) => l.name === 'logits');
-  if (!logits) return { net: model, fromLogits: false };
-  return { net: tf.model({ inputs: model.inputs, outputs: logits.output as tf.SymbolicTensor }), fromLogits: true };
-}
-
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const outDir = resolve(opts.outDir);
@@ -74,11 +68,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   // ---- model, optimizer, loop state
   const model = await buildModel(cfg.model, { dropout: cfg.dropout, seed: cfg.seed, inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1], classes: NUM_CLASSES });
-  const { net, fromLogits } = trainingHead(model);
+  const trainee = prepareTrainee(model);
   const optimizer = makeOptimizer(cfg);
-  const trainable = model.trainableWeights;
-  const kernels = trainable.filter((w) => /kernel|depthwise_kernel/.test(w.name));
-  const varList = trainable.map((w) => w.read() as tf.Variable);
   const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
 
   let state: Omit<CheckpointState, 'folder' | 'bestFolder'> = {
@@ -118,25 +109,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       for (const idx of batchSlices(order, cfg.batchSize)) {
         if (interruption.requested) throw new TrainingInterrupted(state.epoch, outDir);
         lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
-        setLearningRate(optimizer, lr);
         // A fresh, reproducible dropout mask per step (a fixed seed would repeat one mask).
         for (const d of dropouts) d.seed = rng.fork();
         fillBatch(images, idx, xBuf, norm, { rng, shift: cfg.augmentShift, flip: cfg.augmentFlip });
         const n = idx.length;
-        const [batchLoss, batchCorrect] = tf.tidy(() => {
+        const { loss: batchLoss, correct: batchCorrect } = tf.tidy(() => {
           const x = tf.tensor4d(xBuf.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
           const y = oneHot(labels, idx, NUM_CLASSES);
-          let hits: tf.Scalar | undefined;
-          const loss = optimizer.minimize(() => {
-            const out = net.apply(x, { training: true }) as tf.Tensor2D;
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), tf.argMax(y, 1)), 'float32')));
-            return fromLogits
-              ? tf.losses.softmaxCrossEntropy(y, out, undefined, cfg.labelSmoothing)
-              : tf.losses.logLoss(y.mul(1 - cfg.labelSmoothing).add(cfg.labelSmoothing / NUM_CLASSES), out) as tf.Scalar;
-          }, true, varList)!;
-          return [loss, hits!];
+          const r = trainStep(trainee, optimizer, x, y, { lr, labelSmoothing: cfg.labelSmoothing, weightDecay: cfg.weightDecay });
+          return r;
         });
-        applyWeightDecay(kernels, lr, cfg.weightDecay);
         const lossValue = (await batchLoss.data())[0];
         correct += (await batchCorrect.data())[0];
         tf.dispose([batchLoss, batchCorrect]);
@@ -215,7 +197,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     opts.recorder?.finish(interrupted ? 'interrupted' : 'failed', { error: (err as Error).message });
     throw err;
   } finally {
-    // `net` shares every layer with `model`, so disposing the model frees both.
+    // The trainee's `net` shares every layer with `model`, so disposing the model frees both.
     model.dispose();
     optimizer.dispose();
   }

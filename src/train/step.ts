@@ -1,0 +1,47 @@
+/** One optimisation step, shared by the training loop and the benchmark (so both time the same work). */
+import * as tf from '@tensorflow/tfjs';
+import { applyWeightDecay, setLearningRate } from './optimizer.ts';
+
+export interface Trainee {
+  model: tf.LayersModel;
+  /** What feeds the loss: a view of `model` ending at its `logits` layer when it has one. */
+  net: tf.LayersModel;
+  fromLogits: boolean;
+  /** Trainable variables, in a fixed order (optimizers match their slots by position). */
+  varList: tf.Variable[];
+  /** Weight-decayed variables: kernels, not biases or batch-norm parameters. */
+  kernels: tf.LayerVariable[];
+}
+
+export function prepareTrainee(model: tf.LayersModel): Trainee {
+  const logits = model.layers.find((l) => l.name === 'logits');
+  const net = logits ? tf.model({ inputs: model.inputs, outputs: logits.output as tf.SymbolicTensor }) : model;
+  const trainable = model.trainableWeights;
+  return {
+    model,
+    net,
+    fromLogits: Boolean(logits),
+    varList: trainable.map((w) => w.read() as tf.Variable),
+    kernels: trainable.filter((w) => /kernel/.test(w.name)),
+  };
+}
+
+/**
+ * Forward, loss (softmax cross-entropy with label smoothing), backward, optimizer update, then
+ * decoupled weight decay. Returns the batch's mean loss and its count of correct predictions,
+ * as scalars the caller reads and disposes.
+ */
+export function trainStep(t: Trainee, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, o: { lr: number; labelSmoothing: number; weightDecay: number }): { loss: tf.Scalar; correct: tf.Scalar } {
+  setLearningRate(optimizer, o.lr);
+  const classes = y.shape[1];
+  let correct: tf.Scalar | undefined;
+  const loss = tf.tidy(() => optimizer.minimize((): tf.Scalar => {
+    const out = t.net.apply(x, { training: true }) as tf.Tensor2D;
+    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), tf.argMax(y, 1)), 'float32'))) as tf.Scalar;
+    if (t.fromLogits) return tf.losses.softmaxCrossEntropy(y, out, undefined, o.labelSmoothing) as tf.Scalar;
+    const smoothed = tf.add(tf.mul(y, 1 - o.labelSmoothing), o.labelSmoothing / classes);
+    return tf.neg(tf.mean(tf.sum(tf.mul(smoothed, tf.log(tf.add(out, 1e-7))), 1))) as tf.Scalar;
+  }, true, t.varList)!);
+  applyWeightDecay(t.kernels, o.lr, o.weightDecay);
+  return { loss, correct: correct! };
+}

@@ -1,0 +1,151 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { parseTrainConfig } from '../config.ts';
+import { initBackend } from '../backend/select.ts';
+import { loadFashionMnist, type FashionMnist } from '../data/dataset.ts';
+import { lossAndAccuracy, predictProbabilities } from '../evaluate/predict.ts';
+import { loadModel } from '../store/model_io.ts';
+import { train } from './train.ts';
+import { readCheckpoint } from './checkpoint.ts';
+
+let data: FashionMnist;
+before(async () => {
+  await initBackend('wasm');
+  data = loadFashionMnist();
+});
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'fmnist-train-'));
+const small = (o: object = {}) => parseTrainConfig({ limit: 400, epochs: 2, batchSize: 32, ...o });
+const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+test('a run writes metrics, run.json, checkpoint, curves and a model that plain tf.loadLayersModel reads', async () => {
+  const dir = tmp();
+  const before = tf.memory().numTensors;
+  const r = await train({ config: small(), outDir: dir, data });
+  assert.equal(tf.memory().numTensors, before, 'no tensor leak across a whole run');
+  assert.equal(r.epochs.length, 2);
+  assert.equal(lines(join(dir, 'metrics.jsonl')).length, 2);
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  assert.equal(run.status, 'done');
+  assert.equal(run.seed, 42);
+  assert.equal(run.config.limit, 400);
+  assert.equal(run.backend.name, 'wasm');
+  assert.equal(run.versions.tfjs, tf.version.tfjs);
+  assert.equal(run.data.official, true);
+  assert.equal(run.data.files.length, 4);
+  assert.deepEqual(run.split, { train: 360, val: 40 });
+  for (const f of ['model.json', 'weights.bin', 'learning_curves.png', 'learning_curves.svg', 'checkpoint.json']) assert.ok(existsSync(join(dir, f)), f);
+
+  // Serve the folder over HTTP and load it the way any tfjs user would.
+  const server = createServer((req, res) => {
+    const p = join(dir, (req.url ?? '/').slice(1));
+    if (!existsSync(p)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': extname(p) === '.json' ? 'application/json' : 'application/octet-stream' }).end(readFileSync(p));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as { port: number };
+  try {
+    const plain = await tf.loadLayersModel(`http://127.0.0.1:${port}/model.json`);
+    const ours = await loadModel(dir);
+    const idx = Int32Array.from({ length: 500 }, (_, i) => i);
+    const norm = { kind: 'unit' as const, mean: 0, std: 1 };
+    const a = predictProbabilities(plain, data.test.images, idx, norm);
+    const b = predictProbabilities(ours, data.test.images, idx, norm);
+    assert.deepEqual(a, b, 'the same predictions through plain tf.loadLayersModel');
+    assert.ok(lossAndAccuracy(a, data.test.labels, idx).acc > 0.3, 'it learned something in 2 short epochs');
+    plain.dispose();
+    ours.dispose();
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('the same seed gives the same run; another seed does not', async () => {
+  const [a, b, c] = [tmp(), tmp(), tmp()];
+  const ra = await train({ config: small({ epochs: 1 }), outDir: a, data });
+  const rb = await train({ config: small({ epochs: 1 }), outDir: b, data });
+  const rc = await train({ config: small({ epochs: 1, seed: 7 }), outDir: c, data });
+  assert.equal(ra.epochs[0].loss, rb.epochs[0].loss);
+  assert.equal(ra.epochs[0].valLoss, rb.epochs[0].valLoss);
+  assert.notEqual(ra.epochs[0].loss, rc.epochs[0].loss);
+  for (const d of [a, b, c]) rmSync(d, { recursive: true });
+});
+
+test('an existing run is not overwritten without --resume', async () => {
+  const dir = tmp();
+  await train({ config: small({ epochs: 1 }), outDir: dir, data });
+  await assert.rejects(train({ config: small({ epochs: 1 }), outDir: dir, data }), /already holds a run .* --resume/);
+  rmSync(dir, { recursive: true });
+});
+
+test('divergence stops the run with a clear message and no model', async () => {
+  const dir = tmp();
+  await assert.rejects(
+    train({ config: small({ optimizer: 'sgd', lr: 10, momentum: 0.99, labelSmoothing: 0, warmupEpochs: 0, epochs: 3 }), outDir: dir, data }),
+    /training diverged at epoch \d+, step \d+ \(loss (NaN|Infinity)\): lower --lr/,
+  );
+  assert.ok(!existsSync(join(dir, 'model.json')));
+  assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'failed');
+  rmSync(dir, { recursive: true });
+});
+
+/** Run the CLI in a child process; resolves with its exit code once it ends. */
+function cli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/fmnist.js', '--backend', 'wasm', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, (sig) => child.kill(sig));
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+test('kill -9 mid-run, then --resume: ends with the same epochs and the same result as an uninterrupted run', async () => {
+  const [killed, whole] = [tmp(), tmp()];
+  const args = ['train', '--limit', '600', '--epochs', '3', '--batch-size', '32', '--dropout', '0.3'];
+  // Kill hard as soon as epoch 2 has started (epoch 1's checkpoint is on disk by then).
+  let sent = false;
+  const first = await cli([...args, '--out', killed], (text, kill) => {
+    if (!sent && /epoch 2\/3/.test(text)) { sent = true; kill('SIGKILL'); }
+  });
+  assert.equal(first.signal, 'SIGKILL', first.stderr);
+  const ck = readCheckpoint(killed);
+  assert.ok(ck && ck.epoch >= 1 && ck.epoch < 3, `checkpoint after the kill: epoch ${ck?.epoch}`);
+  assert.ok(!existsSync(join(killed, 'model.json')), 'no final model yet');
+
+  const resumed = await cli([...args, '--out', killed, '--resume']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`resuming after epoch ${ck!.epoch}`));
+  const uninterrupted = await cli([...args, '--out', whole]);
+  assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+
+  const a = lines(join(killed, 'metrics.jsonl'));
+  const b = lines(join(whole, 'metrics.jsonl'));
+  assert.deepEqual(a.map((m) => m.epoch), [1, 2, 3]);
+  // Weights, optimizer slots and the RNG stream (shuffle, augmentation, dropout) all resumed exactly.
+  assert.deepEqual(a.map((m) => [m.loss, m.valLoss]), b.map((m) => [m.loss, m.valLoss]));
+  assert.deepEqual(readFileSync(join(killed, 'weights.bin')), readFileSync(join(whole, 'weights.bin')));
+  for (const d of [killed, whole]) rmSync(d, { recursive: true });
+});
+
+test('Ctrl-C stops at a batch boundary, keeps the checkpoint, marks the run interrupted', async () => {
+  const dir = tmp();
+  let sent = false;
+  const r = await cli(['train', '--limit', '600', '--epochs', '3', '--batch-size', '32', '--out', dir], (text, kill) => {
+    if (!sent && /epoch 2\/3/.test(text)) { sent = true; kill('SIGINT'); }
+  });
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /interrupted; the checkpoint of epoch 1 .* --resume/);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'interrupted');
+  assert.equal(readCheckpoint(dir)?.epoch, 1);
+  rmSync(dir, { recursive: true });
+});
