@@ -1,0 +1,118 @@
+/**
+ * `fmnist bench`: the same work in this project (on each backend asked for) and in the PyTorch
+ * peer, in one run, each task in its own process, with ratios against the peer.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TaskName, WorkloadResult } from './workloads.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_PEER = resolve(ROOT, '../shared/bench/peer_pytorch.py');
+const PYTHON = '/usr/bin/python3';
+
+export interface Measurement extends Partial<WorkloadResult> {
+  who: string; // 'pytorch' | backend name
+  task: string;
+  max_rss_mb?: number;
+  threads?: number;
+  skipped?: string;
+}
+
+export interface BenchRow {
+  task: string;
+  metric: 'seconds' | 'images_per_s';
+  peer?: number;
+  ours: Record<string, number | undefined>;
+  /** ours / peer: for seconds ≤ 1 is better, for images_per_s ≥ 1 is better. */
+  ratio: Record<string, number | undefined>;
+  memoryRatio: Record<string, number | undefined>;
+}
+
+export interface BenchReport {
+  measurements: Measurement[];
+  rows: BenchRow[];
+}
+
+/** One task on one backend of ours, in a child process. */
+function runOurs(backend: string, task: TaskName, o: { threads?: number; dataDir?: string; images?: number }): Measurement {
+  const args = [join(ROOT, 'bin/fmnist.js'), '--backend', backend, '--json'];
+  if (o.threads) args.push('--threads', String(o.threads));
+  if (o.dataDir) args.push('--data-dir', o.dataDir);
+  args.push('bench', '--worker', task);
+  if (o.images) args.push('--images', String(o.images));
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { who: backend, task, skipped: (r.stderr.trim().split('\n').pop() ?? 'failed').replace(/^fmnist: /, '') };
+  try {
+    return { ...(JSON.parse(r.stdout) as Measurement), who: backend, task };
+  } catch {
+    return { who: backend, task, skipped: 'the worker printed no JSON result' };
+  }
+}
+
+/** One task in the PyTorch peer; its peak RSS comes from getrusage in a small wrapper. */
+function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: string }): Measurement {
+  if (!existsSync(peer)) return { who: 'pytorch', task, skipped: `peer script not found at ${peer}` };
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { who: 'pytorch', task, skipped: 'PyTorch is missing: apt-get install python3-torch python3-numpy' };
+  const wrapper = [
+    'import json, resource, runpy, sys',
+    'sys.argv = sys.argv[1:]',
+    'runpy.run_path(sys.argv[0], run_name="__main__")',
+    'print(json.dumps({"max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))',
+  ].join('\n');
+  const args = ['-c', wrapper, peer, '--tasks', task];
+  if (o.threads) args.push('--threads', String(o.threads));
+  if (o.dataDir) args.push('--data-dir', o.dataDir);
+  const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { who: 'pytorch', task, skipped: r.stderr.trim().split('\n').pop() ?? 'failed' };
+  const objs = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const result = objs.find((x) => x.task === task);
+  const rss = objs.find((x) => 'max_rss_mb' in x);
+  if (!result) return { who: 'pytorch', task, skipped: 'the peer printed no result' };
+  return { ...(result as unknown as Measurement), who: 'pytorch', task, max_rss_mb: rss?.max_rss_mb as number };
+}
+
+export function runBench(o: { tasks: TaskName[]; backends: string[]; peer?: string | null; threads?: number; dataDir?: string; images?: number; say: (l: string) => void }): BenchReport {
+  const measurements: Measurement[] = [];
+  for (const task of o.tasks) {
+    if (o.peer !== null) {
+      o.say(`bench: ${task} on pytorch…`);
+      measurements.push(runPeer(o.peer ?? DEFAULT_PEER, task, o));
+    }
+    for (const backend of o.backends) {
+      o.say(`bench: ${task} on ${backend}…`);
+      measurements.push(runOurs(backend, task, o));
+    }
+  }
+  const rows: BenchRow[] = o.tasks.map((task) => {
+    const metric = task === 'lenet5_train_epoch' ? 'seconds' : 'images_per_s';
+    const peer = measurements.find((m) => m.task === task && m.who === 'pytorch' && !m.skipped);
+    const ours: BenchRow['ours'] = {};
+    const ratio: BenchRow['ratio'] = {};
+    const memoryRatio: BenchRow['memoryRatio'] = {};
+    for (const b of o.backends) {
+      const m = measurements.find((x) => x.task === task && x.who === b && !x.skipped);
+      ours[b] = m?.[metric] as number | undefined;
+      ratio[b] = m && peer ? (m[metric] as number) / (peer[metric] as number) : undefined;
+      memoryRatio[b] = m?.max_rss_mb && peer?.max_rss_mb ? m.max_rss_mb / peer.max_rss_mb : undefined;
+    }
+    return { task, metric, peer: peer?.[metric] as number | undefined, ours, ratio, memoryRatio };
+  });
+  return { measurements, rows };
+}
+
+export function formatBench(r: BenchReport, backends: string[]): string {
+  const f = (v: number | undefined, d = 2) => (v === undefined ? '—' : v.toFixed(d));
+  const lines = [`${'task'.padEnd(20)} ${'metric'.padEnd(13)} ${'pytorch'.padStart(9)} ${backends.map((b) => `${b.padStart(9)} ${'ratio'.padStart(6)}`).join(' ')}`];
+  for (const row of r.rows) {
+    lines.push(`${row.task.padEnd(20)} ${row.metric.padEnd(13)} ${f(row.peer, 1).padStart(9)} ${backends.map((b) => `${f(row.ours[b], 1).padStart(9)} ${f(row.ratio[b]).padStart(6)}`).join(' ')}`);
+  }
+  lines.push('ratio = ours / pytorch: for seconds lower is better (goal ≤ 1.00), for images_per_s higher is better (goal ≥ 1.00)');
+  lines.push('peak memory (MiB):');
+  for (const m of r.measurements) {
+    lines.push(`  ${m.task.padEnd(20)} ${m.who.padEnd(8)} ${m.skipped ? `skipped: ${m.skipped}` : `${f(m.max_rss_mb, 0)} MiB, ${m.threads ?? '?'} threads`}`);
+  }
+  return lines.join('\n');
+}
