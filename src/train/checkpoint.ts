@@ -44,6 +44,8 @@ export async function writeCheckpoint(outDir: string, model: tf.LayersModel, opt
   await saveModel(model, dir);
   const named = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
+  // getWeights() makes a fresh 'iter' scalar each call (the rest are the optimizer's own slots).
+  named.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
   writeFileAtomic(join(dir, 'optimizer.bin'), new Uint8Array(data as ArrayBuffer));
   writeJsonAtomic(join(dir, 'optimizer.json'), specs);
   const full: CheckpointState = { ...state, folder, bestFolder: folderName(state.bestEpoch) };

@@ -107,6 +107,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let seen = 0;
       let lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
       for (const idx of batchSlices(order, cfg.batchSize)) {
+        // Let signal handlers run: on wasm/native every await below resolves as a microtask,
+        // which would otherwise keep Ctrl-C waiting until the run ends.
+        await new Promise((r) => setImmediate(r));
         if (interruption.requested) throw new TrainingInterrupted(state.epoch, outDir);
         lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
         // A fresh, reproducible dropout mask per step (a fixed seed would repeat one mask).
