@@ -11,7 +11,7 @@ import { UserError } from './util/errors.ts';
 export const TrainConfigSchema = z.strictObject({
   /** Architecture name from src/models/index.ts. */
   model: z.string().default('lenet5'),
-  epochs: z.number().int().min(1).max(10000).default(40),
+  epochs: z.number().int().min(1).max(10000).default(30),
   batchSize: z.number().int().min(1).max(65536).default(64),
   optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),
   /** Peak learning rate. */
@@ -25,10 +25,10 @@ export const TrainConfigSchema = z.strictObject({
   /** Linear warm-up from lr/10, in epochs (fractional allowed). */
   warmupEpochs: z.number().min(0).default(1),
   /** Dropout before each hidden dense layer (0 = none). */
-  dropout: z.number().min(0).max(0.9).default(0.2),
-  labelSmoothing: z.number().min(0).max(0.5).default(0.05),
+  dropout: z.number().min(0).max(0.9).default(0),
+  labelSmoothing: z.number().min(0).max(0.5).default(0),
   /** Random translation, in pixels (0 = off). */
-  augmentShift: z.number().int().min(0).max(8).default(2),
+  augmentShift: z.number().int().min(0).max(8).default(1),
   /** Random horizontal flips (clothing is left/right symmetric enough). */
   augmentFlip: z.boolean().default(true),
   /** Input scaling: unit = x/255, standard = (x/255 - mean)/std with the training-set mean/std. */
