@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeConfig, parseTrainConfig, readConfigFile } from './config.ts';
@@ -35,4 +35,5 @@ test('a config file may be a plain object or a saved run.json (settings under "c
   assert.throws(() => readConfigFile(join(dir, 'bad.json')), /bad\.json: not valid JSON/);
   assert.throws(() => readConfigFile(join(dir, 'list.json')), /expected a JSON object/);
   assert.throws(() => readConfigFile(join(dir, 'missing.json')), /cannot read config file/);
+  rmSync(dir, { recursive: true });
 });
