@@ -48,3 +48,44 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
   }
 }
+
+/**
+ * Tensors alive in the engine, and data buffers held by backend `name` (intermediates a kernel makes
+ * without the engine, e.g. on the wasm heap, only show up in the second count).
+ */
+export function liveCounts(name: string): { tensors: number; dataIds: number } {
+  const backend = tf.findBackend(name);
+  return { tensors: tf.memory().numTensors, dataIds: backend ? backend.numDataIds() : 0 };
+}
+
+/** Run kernel `kernelName` directly on backend `name` with inputs made (on that backend) by `makeInputs`. */
+export function runKernelOn(
+  name: string, kernelName: string, makeInputs: () => Record<string, tf.Tensor>, attrs: object,
+): Promise<{ shape: number[]; values: Float32Array }[]> {
+  return runOn(name, () => tf.engine().runKernel(kernelName, makeInputs(), attrs as tf.NamedAttrMap) as tf.Tensor);
+}
+
+/**
+ * Central-difference gradient of the scalar function `f` at `x`, one element at a time (2·size
+ * evaluations: small tensors only). Exact up to rounding when f is linear in x, e.g. Σ conv(x, w)·r.
+ */
+export function numericalGradient(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, eps = 1e-2): Float32Array {
+  const base = x.dataSync().slice();
+  const grad = new Float32Array(base.length);
+  for (let i = 0; i < base.length; i++) {
+    const at = (delta: number): number => tf.tidy(() => {
+      const v = base.slice();
+      v[i] += delta;
+      return f(tf.tensor(v, x.shape)).dataSync()[0];
+    });
+    grad[i] = (at(eps) - at(-eps)) / (2 * eps);
+  }
+  return grad;
+}
+
+/** Largest |v| (for tolerances relative to a result's scale). */
+export function maxAbs(values: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
+  return m;
+}

@@ -31,6 +31,21 @@ export class KernelScope {
     return out;
   }
 
+  /** A fresh float32 tensor on the wasm heap (contents undefined), freed with the scope. */
+  alloc(shape: number[]): Info {
+    const t = this.backend.makeOutput(shape, 'float32');
+    this.temps.push(t);
+    return t;
+  }
+
+  /** Free an intermediate now rather than at the end (keeps the heap small in loops). */
+  free(t: Info): void {
+    const i = this.temps.lastIndexOf(t);
+    if (i < 0) throw new Error('KernelScope.free: not an intermediate of this scope');
+    this.temps.splice(i, 1);
+    this.backend.disposeData(t.dataId);
+  }
+
   /** Free view: wasm's Reshape only bumps the data's reference count. */
   reshape(x: Info, shape: number[]): Info {
     return this.run('Reshape', { x }, { shape });
@@ -72,7 +87,7 @@ export class KernelScope {
 }
 
 /** Run `fn` with a fresh scope; intermediates are freed even when `fn` throws. */
-export function withScope(backend: tf.KernelBackend, fn: (s: KernelScope) => Info): Info {
+export function withScope(backend: unknown, fn: (s: KernelScope) => Info): Info {
   const scope = new KernelScope(backend as unknown as BackendWasm);
   try {
     return scope.keep(fn(scope));
