@@ -81,7 +81,7 @@ export function correctPad(x: tf.SymbolicTensor, kernelSize: number): [[number, 
 export function checkOptions(o: ApplicationOptions, model: string): Required<Pick<ApplicationOptions, 'includeTop' | 'classes'>> & { pooling: Pooling; weights: string | null; classifierActivation: string } {
   const includeTop = o.includeTop ?? true;
   const classes = o.classes ?? 1000;
-  const weights = o.weights ?? null;
+  const weights = o.weights === undefined || o.weights === null || o.weights === 'none' ? null : o.weights;
   const pooling = o.pooling ?? null;
   if (pooling !== null && pooling !== 'avg' && pooling !== 'max') throw new UserError(`${model}: pooling must be avg, max or none, got '${pooling}'`);
   if (weights === 'imagenet' && includeTop && classes !== 1000) {
@@ -172,4 +172,36 @@ export function noteWeights(model: tf.LayersModel, report: WeightsReport | null)
 
 export function weightsOf(model: tf.LayersModel): WeightsReport | null | undefined {
   return (model as tf.LayersModel & { kerasWeights?: WeightsReport | null }).kerasWeights;
+}
+
+/**
+ * Keras' `imagenet_utils.preprocess_input` modes: what each application's ImageNet weights expect
+ * of RGB pixels in [0, 255]. 'caffe': RGB→BGR and minus the ImageNet BGR mean; 'tf': scaled to
+ * [-1, 1]; 'torch': to [0, 1] then standardised with the ImageNet mean/std; 'none': as they are
+ * (EfficientNet rescales inside the model).
+ */
+export type PreprocessMode = 'caffe' | 'tf' | 'torch' | 'none';
+
+export const PREPROCESS_MODE: Record<string, PreprocessMode> = {
+  vgg16: 'caffe',
+  resnet50v2: 'tf', resnet101v2: 'tf', resnet152v2: 'tf',
+  efficientnetb0: 'none', efficientnetb1: 'none', efficientnetb2: 'none', efficientnetb3: 'none',
+  efficientnetb4: 'none', efficientnetb5: 'none', efficientnetb6: 'none', efficientnetb7: 'none',
+  mobilenet: 'tf',
+};
+
+/** Keras' preprocess_input for NHWC RGB pixels in [0, 255]. */
+export function preprocessInput(x: tf.Tensor4D, mode: PreprocessMode): tf.Tensor4D {
+  return tf.tidy(() => {
+    switch (mode) {
+      case 'tf':
+        return tf.sub(tf.div(x, 127.5), 1) as tf.Tensor4D;
+      case 'torch':
+        return tf.div(tf.sub(tf.div(x, 255), [0.485, 0.456, 0.406]), [0.229, 0.224, 0.225]) as tf.Tensor4D;
+      case 'caffe':
+        return tf.sub(tf.reverse(x, -1), [103.939, 116.779, 123.68]) as tf.Tensor4D;
+      default:
+        return tf.clone(x);
+    }
+  });
 }

@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors.ts';
 import { lenet5 } from './lenet5.ts';
+import { KERAS_APPLICATIONS } from './keras_applications.ts';
 
 export interface BuildOptions {
   inputShape?: [number, number, number];
@@ -15,6 +16,10 @@ export interface BuildOptions {
   dropout?: number;
   seed?: number;
   alpha?: number;
+  /** Keras applications: activation of the top (default softmax; null for logits). */
+  classifierActivation?: string | null;
+  /** Zero-initialise instead of random (fast: for model info, or when weights are loaded anyway). */
+  fastInit?: boolean;
 }
 
 export interface ModelEntry {
@@ -30,6 +35,7 @@ export const MODELS: Record<string, ModelEntry> = {
     fashionNative: true,
     build: (o) => lenet5({ inputShape: o.inputShape, classes: o.classes, dropout: o.dropout, seed: o.seed }),
   },
+  ...KERAS_APPLICATIONS,
 };
 
 export function modelEntry(name: string): ModelEntry {

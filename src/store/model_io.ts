@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
+import { registerKerasLayers } from '../models/keras_layers.ts';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -82,6 +83,8 @@ export async function saveModel(model: tf.LayersModel, dir: string, metadata?: R
 }
 
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  // Imported Keras models may use our custom layers (Normalization, Rescaling, …).
+  registerKerasLayers();
   try {
     return await tf.loadLayersModel(fileLoadHandler(dir));
   } catch (err) {

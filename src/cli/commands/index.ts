@@ -1,8 +1,11 @@
 /** Every command, registered in the order `fmnist --help` lists them. */
 import type { Command } from 'commander';
+import { register as bench } from './bench.ts';
 import { register as data } from './data.ts';
 import { register as evaluate } from './evaluate.ts';
 import { register as explore } from './explore.ts';
+import { register as exportCmd } from './export.ts';
+import { register as importCmd } from './import.ts';
 import { register as model } from './model.ts';
 import { register as predict } from './predict.ts';
 import { register as study } from './study.ts';
@@ -16,4 +19,7 @@ export function registerAll(program: Command): void {
   evaluate(program);
   predict(program);
   model(program);
+  importCmd(program);
+  exportCmd(program);
+  bench(program);
 }

@@ -23,6 +23,8 @@ export function register(program: Command): void {
         pooling: o.pooling === 'none' ? null : (o.pooling as 'avg' | 'max' | undefined),
         weights: null,
         alpha: o.alpha,
+        // Only shapes and counts are shown: zero-initialise instead of drawing 138M random numbers.
+        fastInit: true,
       });
       const summary = modelSummary(m);
       m.dispose();

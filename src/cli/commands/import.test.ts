@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../main.ts';
+
+const FIXTURES = new URL('../../../../shared/fixtures/keras-h5/', import.meta.url).pathname;
+
+/** Run `fmnist ARGS` in this process; what it printed and its exit code. */
+async function fmnist(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  // Only text is ours: under `node --test` the runner itself reports through stdout in binary.
+  const capture = (into: string[], real: typeof process.stdout.write, stream: NodeJS.WriteStream) =>
+    ((s: string | Uint8Array, ...rest: unknown[]) => {
+      if (typeof s === 'string') { into.push(s); return true; }
+      return (real as (...a: unknown[]) => boolean).call(stream, s, ...rest);
+    }) as typeof process.stdout.write;
+  process.stdout.write = capture(out, write.out, process.stdout);
+  process.stderr.write = capture(err, write.err, process.stderr);
+  try {
+    const code = await main(['--backend', 'cpu', ...args]);
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+}
+
+test('fmnist import → export --format keras-h5 → import again, with the input scaling recorded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-import-'));
+  try {
+    const a = await fmnist('--json', 'import', join(FIXTURES, 'keras2.1.6-fashion-mnist-cnn-model.h5'), '--out', join(dir, 'a'));
+    assert.equal(a.code, 0, a.err);
+    const r = JSON.parse(a.out);
+    assert.deepEqual([r.kerasVersion, r.params, r.weights.assigned, r.inputScale, r.softmaxOutput], ['2.1.6', 250_478, 22, 'unit', true]);
+    const meta = JSON.parse(readFileSync(join(dir, 'a', 'model.json'), 'utf8')).userDefinedMetadata;
+    assert.equal(meta.inputScale, 'unit');
+    assert.equal(meta.source.format, 'keras-h5');
+    assert.equal(meta.classNames.length, 10);
+
+    const e = await fmnist('--json', 'export', join(dir, 'a'), '--format', 'keras-h5');
+    assert.equal(e.code, 0, e.err);
+    assert.equal(JSON.parse(e.out).path, join(dir, 'a', 'model.h5'));
+    assert.ok(existsSync(join(dir, 'a', 'model.h5')));
+
+    const b = await fmnist('import', join(dir, 'a', 'model.h5'), '--out', join(dir, 'b'), '--input-scale', 'raw');
+    assert.equal(b.code, 0, b.err);
+    assert.match(b.out, /18 layers, 250,478 parameters, 22 weight tensors/);
+    const metaB = JSON.parse(readFileSync(join(dir, 'b', 'model.json'), 'utf8')).userDefinedMetadata;
+    assert.deepEqual([metaB.inputScale, metaB.normalization.std], ['raw', 1 / 255]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fmnist import/export: mistakes are one line and a non-zero exit', async () => {
+  const w = await fmnist('import', join(FIXTURES, 'keras2.5-cnn-weights.h5'), '--out', join(tmpdir(), 'never-written'));
+  assert.equal(w.code, 2);
+  assert.match(w.err, /^backend: .*\nfmnist: keras2\.5-cnn-weights\.h5: a weights-only file \(no model_config\)[^\n]*\n$/);
+  const s = await fmnist('import', join(FIXTURES, 'keras2.5-cnn-model.h5'), '--out', join(tmpdir(), 'never-written'), '--input-scale', 'fancy');
+  assert.equal(s.code, 2);
+  assert.match(s.err, /--input-scale must be raw, unit or standard, got 'fancy'/);
+  const f = await fmnist('export', tmpdir(), '--format', 'onnx');
+  assert.equal(f.code, 2);
+  assert.match(f.err, /--format must be keras-h5, got 'onnx'/);
+  assert.equal(existsSync(join(tmpdir(), 'never-written')), false);
+});

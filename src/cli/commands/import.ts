@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { basename, resolve } from 'node:path';
+import { loadFashionMnist } from '../../data/dataset.ts';
+import { makeNormalization, type Normalization } from '../../data/preprocess.ts';
+import { CLASS_NAMES, NUM_CLASSES } from '../../data/source.ts';
+import { saveModel } from '../../store/model_io.ts';
+import { importKerasModel } from '../../transfer/import_model.ts';
+import { UserError } from '../../util/errors.ts';
+import { emit, globals, say, useBackend } from '../context.ts';
+
+const SCALES = ['raw', 'unit', 'standard'] as const;
+type Scale = (typeof SCALES)[number];
+
+export function register(program: Command): void {
+  program.command('import <file>')
+    .description('convert a Keras full-model .h5 (Keras 2 or 3, saved with model.save) into a model folder that evaluate/predict/serve use')
+    .requiredOption('--out <dir>', 'model folder to write (model.json + weights.bin)')
+    .option('--input-scale <kind>', 'the pixel scaling the Keras model was trained with: raw (0..255), unit (0..1) or standard (training-set mean/std)', 'unit')
+    .action(async (file: string, o: { out: string; inputScale: string }, cmd: Command) => {
+      const g = globals(cmd);
+      if (!SCALES.includes(o.inputScale as Scale)) throw new UserError(`--input-scale must be raw, unit or standard, got '${o.inputScale}'`);
+      const scale = o.inputScale as Scale;
+      await useBackend(g);
+      const r = await importKerasModel(resolve(file));
+      const out = resolve(o.out);
+      let normalization: Normalization;
+      if (scale === 'standard') {
+        const data = loadFashionMnist({ dataDir: g.dataDir, splits: ['train'] });
+        normalization = makeNormalization('standard', data.train.images);
+      } else {
+        normalization = { kind: 'unit', mean: 0, std: scale === 'raw' ? 1 / 255 : 1 };
+      }
+      const classes = r.model.outputs[0].shape[r.model.outputs[0].shape.length - 1];
+      await saveModel(r.model, out, {
+        ...(classes === NUM_CLASSES ? { classNames: CLASS_NAMES } : {}),
+        inputScale: scale,
+        normalization,
+        source: { format: 'keras-h5', file: basename(file), kerasVersion: r.kerasVersion, backend: r.backend },
+      });
+      const result = {
+        out,
+        file: resolve(file),
+        kerasVersion: r.kerasVersion,
+        layers: r.model.layers.length,
+        params: r.model.countParams(),
+        inputShape: r.model.inputs[0].shape,
+        outputShape: r.model.outputs[0].shape,
+        weights: { assigned: r.weights.assigned, tensors: r.weights.tensors, values: r.weights.values },
+        inputScale: scale,
+        softmaxOutput: r.softmaxOutput,
+      };
+      if (!r.softmaxOutput) say(`note: the model's last layer is not a softmax; evaluate/predict read its outputs as probabilities`);
+      if (classes !== NUM_CLASSES) say(`note: the model has ${classes} outputs, not the ${NUM_CLASSES} Fashion-MNIST classes`);
+      r.model.dispose();
+      emit(g, result, () =>
+        `imported ${basename(file)} (Keras ${r.kerasVersion ?? '?'}): ${result.layers} layers, ${result.params.toLocaleString('en-US')} parameters, ` +
+        `${result.weights.assigned} weight tensors (${result.weights.values.toLocaleString('en-US')} values)\n` +
+        `input ${JSON.stringify(result.inputShape)} scaled ${scale}, output ${JSON.stringify(result.outputShape)}\nwritten to ${out}`);
+    });
+}
