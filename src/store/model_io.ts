@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { registerKerasLayers } from '../models/keras_layers.ts';
@@ -40,40 +40,49 @@ export function fileSaveHandler(dir: string, metadata?: Record<string, unknown>)
   };
 }
 
+/**
+ * Read a tfjs layers model.json and its weight files from disk (tfjs has no file:// loader
+ * without tfjs-node). Also reads what tensorflowjs_converter writes.
+ */
+export function readLayersModelArtifacts(jsonPath: string): tf.io.ModelArtifacts {
+  let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string; generatedBy?: string; convertedBy?: string; userDefinedMetadata?: Record<string, unknown>; trainingConfig?: tf.io.TrainingConfig };
+  try {
+    json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  } catch (err) {
+    throw new UserError(`${jsonPath}: cannot read a model.json (${(err as Error).message})`);
+  }
+  if (json.format === 'graph-model') throw new UserError(`${jsonPath}: a tfjs graph model has no layers to load, cut or train; use a layers model`);
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new UserError(`${jsonPath}: not a tfjs layers model (no modelTopology/weightsManifest)`);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Uint8Array[] = [];
+  for (const group of json.weightsManifest) {
+    specs.push(...group.weights);
+    for (const p of group.paths) {
+      const wp = join(dirname(jsonPath), p);
+      if (!existsSync(wp)) throw new UserError(`${wp}: weights file named in ${basename(jsonPath)} is missing`);
+      buffers.push(readFileSync(wp));
+    }
+  }
+  const all = Buffer.concat(buffers);
+  return {
+    modelTopology: json.modelTopology,
+    weightSpecs: specs,
+    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts['userDefinedMetadata'],
+    trainingConfig: json.trainingConfig,
+  };
+}
+
 /** An IOHandler that reads a model folder written by fileSaveHandler (or by tensorflowjs_converter). */
 export function fileLoadHandler(dir: string): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
       const path = join(dir, MODEL_FILE);
       if (!existsSync(path)) throw new UserError(`${dir}: no ${MODEL_FILE} here; pass a folder written by 'fmnist train' or 'fmnist import'`);
-      let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string; generatedBy?: string; convertedBy?: string; userDefinedMetadata?: Record<string, unknown>; trainingConfig?: tf.io.TrainingConfig };
-      try {
-        json = JSON.parse(readFileSync(path, 'utf8'));
-      } catch (err) {
-        throw new UserError(`${path}: not valid JSON (${(err as Error).message})`);
-      }
-      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new UserError(`${path}: not a tfjs layers model (no modelTopology/weightsManifest)`);
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Uint8Array[] = [];
-      for (const group of json.weightsManifest) {
-        specs.push(...group.weights);
-        for (const p of group.paths) {
-          const wp = join(dir, p);
-          if (!existsSync(wp)) throw new UserError(`${wp}: weights file named in ${MODEL_FILE} is missing`);
-          buffers.push(readFileSync(wp));
-        }
-      }
-      const all = Buffer.concat(buffers);
-      return {
-        modelTopology: json.modelTopology,
-        weightSpecs: specs,
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
-        userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts['userDefinedMetadata'],
-        trainingConfig: json.trainingConfig,
-      };
+      return readLayersModelArtifacts(path);
     },
   };
 }

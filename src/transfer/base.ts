@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { registerKerasLayers } from '../models/keras_layers.ts';
+import { readLayersModelArtifacts } from '../store/model_io.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { NSFWJS_INPUT_SCALE, NSFWJS_MODELS, loadNsfwjsModel, type NsfwjsModelName } from './nsfwjs.ts';
 
@@ -27,38 +28,6 @@ export interface BaseModel {
   inputShape: (number | null)[];
   /** Pixel scaling the base expects, when known ('unit' = [0, 1], 'raw' = [0, 255]). */
   inputScale: 'raw' | 'unit' | 'standard' | null;
-}
-
-/** Read a tfjs layers model.json and its weight files from disk (tfjs has no file:// loader without tfjs-node). */
-export function readLayersModelArtifacts(jsonPath: string): tf.io.ModelArtifacts {
-  let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string; generatedBy?: string; convertedBy?: string; userDefinedMetadata?: Record<string, unknown> };
-  try {
-    json = JSON.parse(readFileSync(jsonPath, 'utf8'));
-  } catch (err) {
-    throw new UserError(`${jsonPath}: cannot read a model.json (${errorMessage(err)})`);
-  }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new UserError(`${jsonPath}: not a tfjs layers model (no modelTopology/weightsManifest)`);
-  if (json.format === 'graph-model') throw new UserError(`${jsonPath}: a tfjs graph model has no layers to cut or train; use a layers model`);
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Buffer[] = [];
-  for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
-    for (const p of group.paths) {
-      const wp = join(dirname(jsonPath), p);
-      if (!existsSync(wp)) throw new UserError(`${wp}: weights file named in ${basename(jsonPath)} is missing`);
-      buffers.push(readFileSync(wp));
-    }
-  }
-  const all = Buffer.concat(buffers);
-  return {
-    modelTopology: json.modelTopology,
-    weightSpecs: specs,
-    weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-    format: json.format,
-    generatedBy: json.generatedBy,
-    convertedBy: json.convertedBy,
-    userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts['userDefinedMetadata'],
-  };
 }
 
 /** The model truncated at `layer` (its output becomes the model's output). */
