@@ -8,6 +8,7 @@ import { register as exportCmd } from './export.ts';
 import { register as importCmd } from './import.ts';
 import { register as model } from './model.ts';
 import { register as predict } from './predict.ts';
+import { register as runs } from './runs.ts';
 import { register as study } from './study.ts';
 import { register as train } from './train.ts';
 
@@ -19,6 +20,7 @@ export function registerAll(program: Command): void {
   evaluate(program);
   predict(program);
   model(program);
+  runs(program);
   importCmd(program);
   exportCmd(program);
   bench(program);

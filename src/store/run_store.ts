@@ -1,0 +1,222 @@
+/**
+ * The run store: every train, tuning trial and CV fold is a row in one SQLite database
+ * (default runs/fmnist.db) with its config, seed, backend, versions, data checksums, per-epoch
+ * metrics, final metrics, artifact paths, status and timings. Artifacts stay files on disk; the
+ * database points at them.
+ *
+ * Concurrency: WAL mode (readers never block the writer), a busy timeout so parallel trial
+ * processes wait for each other instead of failing, and every multi-statement write in a
+ * transaction. A run whose process died without finishing is shown as interrupted, never as
+ * done: its pid is no longer alive on the host that started it.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import type { TrainConfig } from '../config.ts';
+import type { EpochMetrics, RunRecorder, RunStatus } from '../train/types.ts';
+import { UserError } from '../util/errors.ts';
+
+export const DEFAULT_DB = 'runs/fmnist.db';
+/** How long a writer waits for another process's transaction, ms. */
+const BUSY_TIMEOUT_MS = 30_000;
+
+const MIGRATIONS = [
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL,
+     grp TEXT,
+     name TEXT,
+     status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted', 'pruned')),
+     out_dir TEXT,
+     config TEXT NOT NULL,
+     meta TEXT NOT NULL,
+     seed INTEGER,
+     backend TEXT,
+     final_metrics TEXT,
+     artifacts TEXT,
+     error TEXT,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     finished_at TEXT,
+     seconds REAL
+   );
+   CREATE INDEX runs_group ON runs (grp);
+   CREATE INDEX runs_out_dir ON runs (out_dir);
+   CREATE TABLE epochs (
+     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     epoch INTEGER NOT NULL,
+     metrics TEXT NOT NULL,
+     PRIMARY KEY (run_id, epoch)
+   );`,
+];
+
+export interface RunRow {
+  id: number;
+  kind: string;
+  group: string | null;
+  name: string | null;
+  status: RunStatus;
+  outDir: string | null;
+  config: TrainConfig;
+  seed: number | null;
+  backend: string | null;
+  finalMetrics: Record<string, number> | null;
+  artifacts: Record<string, string> | null;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  seconds: number | null;
+}
+
+export interface RunDetail extends RunRow {
+  meta: Record<string, unknown>;
+  epochs: EpochMetrics[];
+}
+
+interface DbRow {
+  id: number; kind: string; grp: string | null; name: string | null; status: RunStatus; out_dir: string | null;
+  config: string; meta: string; seed: number | null; backend: string | null; final_metrics: string | null;
+  artifacts: string | null; error: string | null; pid: number; host: string; started_at: string;
+  updated_at: string; finished_at: string | null; seconds: number | null;
+}
+
+const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+
+function toRow(r: DbRow): RunRow {
+  return {
+    id: r.id, kind: r.kind, group: r.grp, name: r.name, status: r.status, outDir: r.out_dir,
+    config: JSON.parse(r.config) as TrainConfig, seed: r.seed, backend: r.backend,
+    finalMetrics: parse(r.final_metrics), artifacts: parse(r.artifacts), error: r.error,
+    startedAt: r.started_at, finishedAt: r.finished_at, seconds: r.seconds,
+  };
+}
+
+/** Whether process `pid` is alive on this machine (EPERM: alive but not ours). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class RunStore {
+  private constructor(private readonly db: Database.Database, readonly path: string) {}
+
+  static open(path = DEFAULT_DB): RunStore {
+    const full = resolve(path);
+    mkdirSync(dirname(full), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(full, { timeout: BUSY_TIMEOUT_MS });
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      // NORMAL is durable in WAL mode against process crashes; only an OS crash can lose the last commit.
+      db.pragma('synchronous = NORMAL');
+    } catch (err) {
+      throw new UserError(`${full}: cannot open the run store (${(err as Error).message})`);
+    }
+    const store = new RunStore(db, full);
+    store.migrate();
+    return store;
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) throw new UserError(`${this.path}: made by a newer fashion-mnist-lab (schema ${version}); upgrade to read it`);
+    // BEGIN IMMEDIATE: two processes opening a fresh database must not both migrate it.
+    this.db.transaction(() => {
+      const now = this.db.pragma('user_version', { simple: true }) as number;
+      for (let v = now; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]);
+      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+    }).immediate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Start a run, or take over the unfinished run recorded for the same folder (a --resume):
+   * one folder is one run, however many processes it took to finish it.
+   */
+  startRun(o: { kind: string; group?: string; name?: string; outDir?: string; config: TrainConfig; meta: Record<string, unknown> }): number {
+    const now = new Date().toISOString();
+    const backend = (o.meta.backend as { name?: string } | undefined)?.name ?? null;
+    return this.db.transaction(() => {
+      const previous = o.outDir
+        ? (this.db.prepare(`SELECT id FROM runs WHERE out_dir = ? AND status != 'done' ORDER BY id DESC LIMIT 1`).get(o.outDir) as { id: number } | undefined)
+        : undefined;
+      if (previous) {
+        this.db.prepare(`UPDATE runs SET status = 'running', pid = ?, host = ?, meta = ?, backend = ?, error = NULL, updated_at = ? WHERE id = ?`)
+          .run(process.pid, hostname(), JSON.stringify(o.meta), backend, now, previous.id);
+        return previous.id;
+      }
+      const info = this.db.prepare(
+        `INSERT INTO runs (kind, grp, name, status, out_dir, config, meta, seed, backend, pid, host, started_at, updated_at)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(o.kind, o.group ?? null, o.name ?? null, o.outDir ?? null, JSON.stringify(o.config), JSON.stringify(o.meta), o.config.seed ?? null, backend, process.pid, hostname(), now, now);
+      return Number(info.lastInsertRowid);
+    }).immediate();
+  }
+
+  appendEpoch(runId: number, m: EpochMetrics): void {
+    this.db.transaction(() => {
+      this.db.prepare(`INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?, ?, ?)`).run(runId, m.epoch, JSON.stringify(m));
+      this.db.prepare(`UPDATE runs SET updated_at = ? WHERE id = ?`).run(new Date().toISOString(), runId);
+    }).immediate();
+  }
+
+  finishRun(runId: number, status: RunStatus, r: { metrics?: Record<string, number>; error?: string; artifacts?: Record<string, string> }): void {
+    const now = new Date();
+    const row = this.db.prepare(`SELECT started_at FROM runs WHERE id = ?`).get(runId) as { started_at: string } | undefined;
+    if (!row) throw new Error(`run ${runId} is not in ${this.path}`);
+    this.db.prepare(
+      `UPDATE runs SET status = ?, final_metrics = ?, artifacts = ?, error = ?, finished_at = ?, updated_at = ?, seconds = ? WHERE id = ?`,
+    ).run(status, r.metrics ? JSON.stringify(r.metrics) : null, r.artifacts ? JSON.stringify(r.artifacts) : null, r.error ?? null,
+      now.toISOString(), now.toISOString(), (now.getTime() - Date.parse(row.started_at)) / 1000, runId);
+  }
+
+  /** Mark 'running' rows whose process is gone (on this host) as interrupted. */
+  private reapDead(): void {
+    const host = hostname();
+    const running = this.db.prepare(`SELECT id, pid FROM runs WHERE status = 'running' AND host = ?`).all(host) as { id: number; pid: number }[];
+    const dead = running.filter((r) => r.pid !== process.pid && !alive(r.pid));
+    if (!dead.length) return;
+    const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', error = 'the process ended without finishing the run' WHERE id = ? AND status = 'running'`);
+    this.db.transaction(() => dead.forEach((r) => mark.run(r.id))).immediate();
+  }
+
+  listRuns(f: { kind?: string; group?: string; status?: string } = {}): RunRow[] {
+    this.reapDead();
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.kind) { where.push('kind = ?'); args.push(f.kind); }
+    if (f.group) { where.push('grp = ?'); args.push(f.group); }
+    if (f.status) { where.push('status = ?'); args.push(f.status); }
+    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
+    return (this.db.prepare(sql).all(...args) as DbRow[]).map(toRow);
+  }
+
+  getRun(id: number): RunDetail {
+    this.reapDead();
+    const r = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as DbRow | undefined;
+    if (!r) throw new UserError(`no run ${id} in ${this.path}: see 'fmnist runs list'`);
+    const epochs = (this.db.prepare(`SELECT metrics FROM epochs WHERE run_id = ? ORDER BY epoch`).all(id) as { metrics: string }[]).map((e) => JSON.parse(e.metrics) as EpochMetrics);
+    return { ...toRow(r), meta: JSON.parse(r.meta) as Record<string, unknown>, epochs };
+  }
+
+  /** A RunRecorder for train(): the run appears when training starts and is updated every epoch. */
+  recorder(o: { kind: 'train' | 'trial' | 'fold'; group?: string; name?: string }): RunRecorder {
+    let id: number | undefined;
+    return {
+      start: ({ outDir, config, meta }) => { id = this.startRun({ ...o, outDir, config, meta }); },
+      epoch: (m) => { if (id !== undefined) this.appendEpoch(id, m); },
+      finish: (status, result) => { if (id !== undefined) this.finishRun(id, status, result); },
+    };
+  }
+}
