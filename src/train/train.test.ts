@@ -13,6 +13,7 @@ import { lossAndAccuracy, predictProbabilities } from '../evaluate/predict.ts';
 import { loadModel } from '../store/model_io.ts';
 import { train } from './train.ts';
 import { readCheckpoint } from './checkpoint.ts';
+import { RunStore } from '../store/run_store.ts';
 
 let data: FashionMnist;
 before(async () => {
@@ -97,10 +98,14 @@ test('divergence stops the run with a clear message and no model', async () => {
   rmSync(dir, { recursive: true });
 });
 
+const testDb = join(tmpdir(), `fmnist-test-${process.pid}.db`);
+
 /** Run the CLI in a child process; resolves with its exit code once it ends. */
 function cli(args: string[], onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/fmnist.js', '--backend', 'wasm', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Each CLI run also lands in a run store: keep the test's out of the working tree.
+    const env = { ...process.env, FMNIST_DB: testDb };
+    const child = spawn(process.execPath, ['bin/fmnist.js', '--backend', 'wasm', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;
@@ -122,6 +127,9 @@ test('kill -9 mid-run, then --resume: ends with the same epochs and the same res
   const ck = readCheckpoint(killed);
   assert.ok(ck && ck.epoch >= 1 && ck.epoch < 3, `checkpoint after the kill: epoch ${ck?.epoch}`);
   assert.ok(!existsSync(join(killed, 'model.json')), 'no final model yet');
+  const store = RunStore.open(testDb);
+  const runOf = () => store.listRuns().find((r) => r.outDir === killed)!;
+  assert.equal(runOf().status, 'interrupted', 'the store shows the killed run as interrupted');
 
   const resumed = await cli([...args, '--out', killed, '--resume']);
   assert.equal(resumed.code, 0, resumed.stderr);
@@ -135,6 +143,9 @@ test('kill -9 mid-run, then --resume: ends with the same epochs and the same res
   // Weights, optimizer slots and the RNG stream (shuffle, augmentation, dropout) all resumed exactly.
   assert.deepEqual(a.map((m) => [m.loss, m.valLoss]), b.map((m) => [m.loss, m.valLoss]));
   assert.deepEqual(readFileSync(join(killed, 'weights.bin')), readFileSync(join(whole, 'weights.bin')));
+  assert.equal(runOf().status, 'done', 'the resumed run is the same store row, now done');
+  assert.equal(store.getRun(runOf().id).epochs.length, 3);
+  store.close();
   for (const d of [killed, whole]) rmSync(d, { recursive: true });
 });
 
