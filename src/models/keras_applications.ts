@@ -2,29 +2,14 @@
  * Registry entries for the Keras applications (spread into MODELS in ./index.ts): Keras' names,
  * Keras' options, Keras' ImageNet files.
  */
-import type * as tf from '@tensorflow/tfjs';
 import type { ApplicationOptions } from './applications.ts';
 import type { EfficientNetName } from './efficientnet.ts';
 import type { ResNetV2Name } from './resnet_v2.ts';
+import type { BuildOptions, ModelEntry } from './index.ts';
 
-/** The registry's options (a superset of BuildOptions in ./index.ts). */
-interface Options {
-  inputShape?: [number, number, number];
-  classes?: number;
-  includeTop?: boolean;
-  pooling?: 'avg' | 'max' | null;
-  weights?: string | null;
-  dropout?: number;
-  alpha?: number;
-  classifierActivation?: string | null;
-  fastInit?: boolean;
-}
-
-interface Entry {
-  description: string;
-  fashionNative: boolean;
-  build(opts: Options): Promise<tf.LayersModel>;
-}
+// Type-only: the registry's option and entry shapes (erased at run time, so no import cycle).
+type Options = BuildOptions;
+type Entry = ModelEntry;
 
 const appOptions = (o: Options): ApplicationOptions => ({
   includeTop: o.includeTop,
