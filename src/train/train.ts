@@ -146,7 +146,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         m.valLoss = v.loss;
         m.valAcc = v.acc;
       }
-      const improved = m.valLoss === undefined || state.bestValLoss === null || m.valLoss < state.bestValLoss;
+      // keepBest false (CV): the held-out fold must not choose the epoch, so the last one is kept
+      // and early stopping never triggers.
+      const improved = opts.keepBest === false || m.valLoss === undefined || state.bestValLoss === null || m.valLoss < state.bestValLoss;
       state.history.push(m);
       state.epoch = epoch;
       state.rngState = rng.state;

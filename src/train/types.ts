@@ -43,6 +43,12 @@ export interface TrainOptions {
   /** Called after each epoch; return 'stop' to end the run early (pruning). */
   onEpoch?: (m: EpochMetrics) => void | 'stop';
   recorder?: RunRecorder;
+  /**
+   * Keep the epoch with the lowest validation loss (default) — or, when false, the last epoch,
+   * with no early stopping: for cross-validation, where the validation part is the fold's test data
+   * and must not select the model.
+   */
+  keepBest?: boolean;
   /** Show a progress bar / lines on stderr. */
   progress?: boolean;
 }
