@@ -79,6 +79,16 @@ test('the same seed gives the same run; another seed does not', async () => {
   for (const d of [a, b, c]) rmSync(d, { recursive: true });
 });
 
+test('keepBest false keeps the last epoch even when an earlier one validated better', async () => {
+  const dir = tmp();
+  // A rate this high makes validation loss bounce, so "last" and "best" differ in practice; the
+  // assertion holds either way: the kept epoch is the last one.
+  const r = await train({ config: small({ epochs: 3, lr: 0.05 }), outDir: dir, data, keepBest: false });
+  assert.equal(r.bestEpoch, 3);
+  assert.equal(r.final.valAcc, r.epochs[2].valAcc);
+  rmSync(dir, { recursive: true });
+});
+
 test('an existing run is not overwritten without --resume', async () => {
   const dir = tmp();
   await train({ config: small({ epochs: 1 }), outDir: dir, data });
