@@ -3,7 +3,10 @@
  * writing under one folder and resuming where an interrupted run stopped.
  *
  *   quick: verify data → explore → train LeNet-5 briefly on a subset → evaluate on the test set
+ *          → a few TPE trials on a subset (+ test of the tuned model) → 3-fold CV default vs tuned
  *   full:  verify data → explore → train LeNet-5 with the default recipe → evaluate on the test set
+ *          → Hyperband tuning on all 60,000 (+ test of the tuned model) → 10-fold CV default vs
+ *          tuned with the corrected resampled t-test (see src/tune/pipeline.ts)
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +34,8 @@ export interface StudyOptions {
   dataDir?: string;
   say: (line: string) => void;
   recorder?: () => Promise<RunRecorder | undefined>;
+  /** Run store for the tuning trials and CV folds (default: FMNIST_DB or runs/fmnist.db). */
+  db?: string;
 }
 
 export interface StudyResult {
@@ -43,19 +48,19 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   const stages: Record<string, unknown> = {};
   const record = () => writeJsonAtomic(join(o.outDir, 'study.json'), { profile: o.profile, stages });
 
-  o.say('== 1/4 data: verify');
+  o.say('== 1/6 data: verify');
   const report = verifyData(o.dataDir);
   o.say(formatVerify(report));
   stages.data = { dir: report.dir, official: report.official, train: report.splits[0].images, test: report.splits[1].images };
   record();
 
-  o.say('== 2/4 explore');
+  o.say('== 2/6 explore');
   const data = loadFashionMnist({ dataDir: o.dataDir });
   const summary = await explore(data, join(o.outDir, 'explore'));
   stages.explore = { figures: summary.figures, pixel: summary.pixel, duplicates: summary.duplicates };
   record();
 
-  o.say(`== 3/4 train LeNet-5 (${o.profile} profile)`);
+  o.say(`== 3/6 train LeNet-5 (${o.profile} profile)`);
   const config = parseTrainConfig(PROFILE_TRAINING[o.profile], `${o.profile} profile`);
   const trainDir = join(o.outDir, 'lenet5');
   const ck = readCheckpoint(trainDir);
@@ -68,10 +73,25 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     record();
   }
 
-  o.say('== 4/4 evaluate on the test set');
+  o.say('== 4/6 evaluate on the test set');
   const evaluation = await evaluateModel(trainDir, 'test', data);
   o.say(formatEvaluation(evaluation));
   stages.evaluate = { accuracy: evaluation.accuracy, loss: evaluation.loss, macroF1: evaluation.macroF1, files: evaluation.files };
   record();
+
+  const { runTuningStage, runCvStage } = await import('../tune/pipeline.ts');
+  const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say };
+  o.say(`== 5/6 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
+  stages.tune = await runTuningStage(tuning);
+  record();
+
+  const bestConfig = (stages.tune as { files: { bestConfig?: string } }).files.bestConfig;
+  if (bestConfig) {
+    o.say('== 6/6 cross-validate the default vs the tuned configuration on the same stratified folds');
+    stages.cv = await runCvStage(tuning, bestConfig);
+    record();
+  } else {
+    o.say('== 6/6 skipped: no tuning trial finished, so there is no tuned configuration to compare');
+  }
   return { profile: o.profile, outDir: o.outDir, stages };
 }

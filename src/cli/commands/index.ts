@@ -11,12 +11,16 @@ import { register as predict } from './predict.ts';
 import { register as runs } from './runs.ts';
 import { register as study } from './study.ts';
 import { register as train } from './train.ts';
+import { register as tune } from './tune.ts';
+import { register as cv } from './cv.ts';
 
 export function registerAll(program: Command): void {
   study(program);
   data(program);
   explore(program);
   train(program);
+  tune(program);
+  cv(program);
   evaluate(program);
   predict(program);
   model(program);

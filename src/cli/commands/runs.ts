@@ -7,9 +7,9 @@ const pct = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).t
 
 function table(rows: RunRow[]): string {
   if (!rows.length) return 'no runs yet';
-  const lines = [`${'id'.padStart(4)}  ${'kind'.padEnd(6)} ${'group'.padEnd(14)} ${'name'.padEnd(12)} ${'status'.padEnd(11)} ${'val_acc'.padStart(8)} ${'time'.padStart(8)}  out`];
+  const lines = [`${'id'.padStart(4)}  ${'kind'.padEnd(6)} ${'group'.padEnd(26)} ${'name'.padEnd(12)} ${'status'.padEnd(11)} ${'val_acc'.padStart(8)} ${'time'.padStart(8)}  out`];
   for (const r of rows) {
-    lines.push(`${String(r.id).padStart(4)}  ${r.kind.padEnd(6)} ${(r.group ?? '').slice(0, 14).padEnd(14)} ${(r.name ?? '').slice(0, 12).padEnd(12)} ${r.status.padEnd(11)} ${pct(r.finalMetrics?.valAcc).padStart(8)} ${(r.seconds === null ? '' : `${Math.round(r.seconds)}s`).padStart(8)}  ${r.outDir ?? ''}`);
+    lines.push(`${String(r.id).padStart(4)}  ${r.kind.padEnd(6)} ${(r.group ?? '').slice(0, 26).padEnd(26)} ${(r.name ?? '').slice(0, 12).padEnd(12)} ${r.status.padEnd(11)} ${pct(r.finalMetrics?.valAcc).padStart(8)} ${(r.seconds === null ? '' : `${Math.round(r.seconds)}s`).padStart(8)}  ${r.outDir ?? ''}`);
   }
   return lines.join('\n');
 }

@@ -23,6 +23,7 @@ export function register(program: Command): void {
         dataDir: g.dataDir,
         say,
         recorder: () => openRecorder(o.db, 'study'),
+        db: o.db,
       });
       emit(g, result, () => `study done: ${result.outDir}/study.json`);
     });

@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { readConfigFile } from '../../config.ts';
+import { defaultThreads } from '../../backend/select.ts';
+import { loadFashionMnist } from '../../data/dataset.ts';
+import { DEFAULT_DB } from '../../store/run_store.ts';
+import { InProcessScheduler, ProcessPoolScheduler, type Scheduler } from '../../tune/scheduler.ts';
+import { defaultSpace, parseSpace, readSpaceFile } from '../../tune/space.ts';
+import { STRATEGIES } from '../../tune/strategies/index.ts';
+import { formatParams, formatTrials, pct, runTune } from '../../tune/study.ts';
+import { UserError } from '../../util/errors.ts';
+import { emit, globals, parse, say, useBackend } from '../context.ts';
+import { installInterruptHandlers } from './train.ts';
+
+/** Epoch budget per trial when neither --epochs, the space nor --config sets one (η² for hyperband's η = 3). */
+export const DEFAULT_TUNE_EPOCHS = 9;
+
+export function register(program: Command): void {
+  program.command('tune')
+    .description('tune hyperparameters on a held-out validation split (random, hyperband or TPE, with pruning); resumable: rerun to continue')
+    .option('--strategy <name>', STRATEGIES.join('|'), 'tpe')
+    .option('--trials <n>', 'trials to run (may grow on a rerun)', parse.int('--trials', 1), 20)
+    .option('--space <file>', 'search space JSON (default: the LeNet-5 space; see src/tune/space.ts)')
+    .option('--config <file>', 'settings every trial starts from (JSON, as for fmnist train)')
+    .option('--epochs <n>', `epochs per trial (hyperband: the most a trial gets; default ${DEFAULT_TUNE_EPOCHS})`, parse.int('--epochs', 1))
+    .option('--limit <n>', 'tune on a stratified subset of n training images', parse.int('--limit', 10))
+    .option('--val-split <x>', 'held-out validation fraction of the training images', parse.num('--val-split'), 0.1)
+    .option('--seed <n>', 'sampling seed (trial n draws from seed and n alone)', parse.int('--seed', 0), 0)
+    .option('--pruner <name>', 'median|none (random and tpe; hyperband always halves)', 'median')
+    .option('--parallel <p>', 'trials at once, each in its own process with threads/P threads', parse.int('--parallel', 1), 1)
+    .option('--no-final', 'skip retraining the best configuration on the whole pool (all training images, or --limit of them) and the one test-set evaluation')
+    .option('--out <dir>', 'study folder (default runs/tune/STRATEGY)')
+    .option('--db <file>', 'run store (default runs/fmnist.db, env FMNIST_DB)')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const g = globals(cmd);
+      const strategy = String(o.strategy);
+      if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new UserError(`unknown --strategy '${strategy}': use one of ${STRATEGIES.join(', ')}`);
+      const pruner = String(o.pruner);
+      if (pruner !== 'median' && pruner !== 'none') throw new UserError(`--pruner must be median or none, got '${pruner}'`);
+
+      const base = o.config ? { ...readConfigFile(String(o.config)) } : {};
+      // The study owns which images train and validate.
+      delete base.limit;
+      delete base.valSplit;
+      const space = o.space ? readSpaceFile(String(o.space)) : parseSpace(defaultSpace(DEFAULT_TUNE_EPOCHS), 'default space');
+      if (o.epochs !== undefined) {
+        if (space.params.some((p) => p.key === 'epochs')) throw new UserError(`--epochs: the search space already searches 'epochs'; drop one of them`);
+        space.fixed.epochs = o.epochs;
+      } else if (space.fixed.epochs === undefined && base.epochs === undefined && !space.params.some((p) => p.key === 'epochs')) {
+        space.fixed.epochs = DEFAULT_TUNE_EPOCHS;
+      }
+
+      await useBackend(g);
+      const data = loadFashionMnist({ dataDir: g.dataDir });
+      const db = (o.db as string | undefined) ?? process.env.FMNIST_DB ?? DEFAULT_DB;
+      const parallel = o.parallel as number;
+      const scheduler: Scheduler = parallel > 1
+        ? new ProcessPoolScheduler({ size: parallel, threads: g.threads ?? defaultThreads(), backend: g.backend, dataDir: g.dataDir })
+        : new InProcessScheduler(data);
+      if (scheduler instanceof ProcessPoolScheduler) say(`${parallel} worker processes, ${scheduler.threadsPerWorker} thread${scheduler.threadsPerWorker === 1 ? '' : 's'} each`);
+      installInterruptHandlers();
+      let result;
+      try {
+        result = await runTune({
+          outDir: resolve(String(o.out ?? `runs/tune/${strategy}`)),
+          strategy: strategy as (typeof STRATEGIES)[number],
+          trials: o.trials as number,
+          space,
+          base,
+          limit: (o.limit as number | undefined) ?? null,
+          valSplit: o.valSplit as number,
+          seed: o.seed as number,
+          pruner,
+          scheduler,
+          db,
+          say,
+          final: o.final === false ? undefined : { data, progress: !g.json },
+        });
+      } finally {
+        await scheduler.close();
+      }
+      const r = result;
+      emit(g, { outDir: r.outDir, id: r.state.id, best: r.best ?? null, final: r.state.final ?? null, trials: r.state.trials, files: r.files }, () => [
+        formatTrials(r.state),
+        '',
+        r.best ? `best: ${r.best.name} val_acc ${pct(r.best.objective)}  ${formatParams(r.best.params)}` : 'no trial finished',
+        ...(r.state.final ? [`test accuracy of the best configuration retrained on ${r.state.final.trainImages} images: ${pct(r.state.final.testAccuracy)} (${r.state.final.outDir})`] : []),
+        ...(r.files.bestConfig ? [`best configuration: ${r.files.bestConfig}  (fmnist train --config ${r.files.bestConfig})`] : []),
+        `figures: ${r.files.historyPng}, ${r.files.paramsPng}; table: ${r.files.trials}`,
+      ].join('\n'));
+    });
+}
