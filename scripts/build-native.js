@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Builds the native (oneDNN) tfjs backend's addon: src/backend/native/addon → build/Release/fmnist_native.node.
+//
+// Idempotent: does nothing when the addon is newer than its sources. Needs Debian's libdnnl-dev
+// (oneDNN 2.x headers and library), a C++ compiler, make and python3 (node-gyp's); installs them
+// with apt-get when run as root, otherwise says which command to run. Always exits 0, so setup
+// carries on and the project runs on the wasm backend when the native one cannot be built.
+// Plain JavaScript with no dependencies beyond node_modules/node-gyp.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const addonDir = join(root, 'src/backend/native/addon');
+const output = join(addonDir, 'build/Release/fmnist_native.node');
+const nodeGyp = join(root, 'node_modules/node-gyp/bin/node-gyp.js');
+const log = (msg) => process.stderr.write(`build-native: ${msg}\n`);
+const notBuilt = (why) => {
+  log(`native backend not built: ${why}`);
+  process.exit(0);
+};
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+// ---- up to date?
+const sources = readdirSync(addonDir).filter((f) => /\.(cc|h|gyp)$/.test(f)).map((f) => join(addonDir, f));
+const newestSource = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+if (existsSync(output) && statSync(output).mtimeMs > newestSource && !process.argv.includes('--force')) {
+  log('native addon is up to date');
+  process.exit(0);
+}
+
+// ---- toolchain: Debian package → how to tell it is there.
+const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const requirements = [
+  ['libdnnl-dev', () => existsSync('/usr/include/oneapi/dnnl/dnnl.hpp')],
+  ['g++', () => onPath('g++') || onPath('c++')],
+  ['make', () => onPath('make')],
+  ['python3', () => onPath('python3')],
+];
+let missing = requirements.filter(([, ok]) => !ok()).map(([pkg]) => pkg);
+if (missing.length) {
+  if (!existsSync('/usr/bin/apt-get')) notBuilt(`needs oneDNN 2.x, a C++ compiler, make and python3 (not a Debian system: install them yourself)`);
+  if (!isRoot) notBuilt(`missing ${missing.join(', ')}; run: sudo apt-get install -y ${missing.join(' ')}`);
+  log(`installing ${missing.join(' ')} (apt-get)…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args) => spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env }).status === 0;
+  if (!apt(['update', '-qq']) || !apt(['install', '-y', '-qq', '--no-install-recommends', ...missing])) {
+    notBuilt(`apt-get install ${missing.join(' ')} failed (see above)`);
+  }
+  missing = requirements.filter(([, ok]) => !ok()).map(([pkg]) => pkg);
+  if (missing.length) notBuilt(`still missing after apt-get: ${missing.join(', ')}`);
+}
+if (!existsSync(nodeGyp)) notBuilt('node_modules/node-gyp is missing (run npm ci)');
+
+// ---- Node headers: those installed next to this node binary when they match its version (Debian's
+// nodejs / NodeSource packages put them in /usr/include/node), so no download is needed; otherwise
+// node-gyp fetches them into its cache.
+const gypArgs = [];
+const prefix = join(dirname(process.execPath), '..');
+const versionHeader = join(prefix, 'include/node/node_version.h');
+if (existsSync(versionHeader)) {
+  const h = readFileSync(versionHeader, 'utf8');
+  const v = ['MAJOR', 'MINOR', 'PATCH'].map((p) => (h.match(new RegExp(`#define NODE_${p}_VERSION (\\d+)`)) || [])[1]).join('.');
+  if (v === process.versions.node) gypArgs.push(`--nodedir=${prefix}`);
+}
+
+// ---- build (about 1.5 min of compiling on 2 cores)
+log('building the oneDNN addon (node-gyp rebuild)…');
+const started = Date.now();
+const r = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--directory', addonDir, `--jobs=${Math.max(1, cpus().length)}`, ...gypArgs], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'pipe'],
+  encoding: 'utf8',
+});
+if (r.status !== 0 || !existsSync(output)) {
+  // Show the compiler's own errors (not node-gyp's stack trace), then the one-line verdict.
+  const lines = (r.stderr || '').split('\n').filter((l) => /error|Error/.test(l) && !/^gyp (ERR|info)/.test(l));
+  if (lines.length) process.stderr.write(lines.slice(0, 20).join('\n') + '\n');
+  notBuilt(`node-gyp build failed (exit ${r.status}); the project runs on wasm`);
+}
+
+// ---- it must load (libdnnl and libgomp resolvable at run time)
+const check = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(output)}).info()`], { encoding: 'utf8' });
+if (check.status !== 0) {
+  notBuilt(`built, but it does not load: ${(check.stderr || '').split('\n').find((l) => /Error/.test(l)) || 'unknown error'}`);
+}
+log(`native addon built in ${((Date.now() - started) / 1000).toFixed(0)} s`);

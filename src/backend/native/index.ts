@@ -1,0 +1,128 @@
+/**
+ * The `native` tfjs backend: tfjs-backend-cpu's MathBackendCPU (its tensor storage and every one of
+ * its kernels) with the heavy kernels replaced by a oneDNN addon (./addon, built by
+ * scripts/build-native.js). Kernels work on the cpu backend's Float32Arrays in place (no copies in
+ * or out of C++) and write into arrays recycled from disposed tensors (backend.ts). While it is the
+ * active backend, tf.train.adam's update runs as one fused native call per variable (adam.ts).
+ *
+ * Layout: addon.ts (the compiled addon's interface and loader), backend.ts (the backend class),
+ * kernels/<KernelName>.ts (one kernel each; shared.ts and elementwise.ts their common parts),
+ * adam.ts, test_support.ts (the tests' comparison against cpu).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { installFusedAdam } from './adam.ts';
+import { loadAddon } from './addon.ts';
+import { NativeBackend } from './backend.ts';
+import { avgPoolConfig } from './kernels/AvgPool.ts';
+import { avgPoolGradConfig } from './kernels/AvgPoolGrad.ts';
+import { batchMatMulConfig } from './kernels/BatchMatMul.ts';
+import { conv2DConfig } from './kernels/Conv2D.ts';
+import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.ts';
+import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.ts';
+import { depthwiseConv2dNativeConfig } from './kernels/DepthwiseConv2dNative.ts';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.ts';
+import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.ts';
+import { eluConfig } from './kernels/Elu.ts';
+import { fusedBatchNormConfig } from './kernels/FusedBatchNorm.ts';
+import { fusedConv2DConfig } from './kernels/FusedConv2D.ts';
+import { fusedDepthwiseConv2DConfig } from './kernels/FusedDepthwiseConv2D.ts';
+import { fusedMatMulConfig } from './kernels/_FusedMatMul.ts';
+import { leakyReluConfig } from './kernels/LeakyRelu.ts';
+import { maxPoolConfig } from './kernels/MaxPool.ts';
+import { maxPoolGradConfig } from './kernels/MaxPoolGrad.ts';
+import { reluConfig } from './kernels/Relu.ts';
+import { relu6Config } from './kernels/Relu6.ts';
+import { sigmoidConfig } from './kernels/Sigmoid.ts';
+import { softmaxConfig } from './kernels/Softmax.ts';
+import { sumConfig } from './kernels/Sum.ts';
+import { addConfig } from './kernels/Add.ts';
+import { subConfig } from './kernels/Sub.ts';
+import { multiplyConfig } from './kernels/Multiply.ts';
+import { realDivConfig } from './kernels/RealDiv.ts';
+import { maximumConfig } from './kernels/Maximum.ts';
+import { minimumConfig } from './kernels/Minimum.ts';
+import { squaredDifferenceConfig } from './kernels/SquaredDifference.ts';
+import { stepConfig } from './kernels/Step.ts';
+import { sqrtConfig } from './kernels/Sqrt.ts';
+import { rsqrtConfig } from './kernels/Rsqrt.ts';
+import { squareConfig } from './kernels/Square.ts';
+import { negConfig } from './kernels/Neg.ts';
+import { expConfig } from './kernels/Exp.ts';
+import { logConfig } from './kernels/Log.ts';
+import { absConfig } from './kernels/Abs.ts';
+import { reciprocalConfig } from './kernels/Reciprocal.ts';
+
+export const NATIVE_BACKEND = 'native';
+
+/** The kernels the addon implements (each falls back to the cpu kernel for cases it declines). */
+export const nativeKernels: readonly tf.KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
+  conv2DBackpropInputConfig,
+  conv2DBackpropFilterConfig,
+  depthwiseConv2dNativeConfig,
+  fusedDepthwiseConv2DConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  maxPoolConfig,
+  avgPoolConfig,
+  maxPoolGradConfig,
+  avgPoolGradConfig,
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  fusedBatchNormConfig,
+  softmaxConfig,
+  sumConfig,
+  reluConfig,
+  relu6Config,
+  eluConfig,
+  sigmoidConfig,
+  leakyReluConfig,
+  // Elementwise arithmetic: bias adds, ReLU masks, loss and gradient arithmetic in training.
+  addConfig,
+  subConfig,
+  multiplyConfig,
+  realDivConfig,
+  maximumConfig,
+  minimumConfig,
+  squaredDifferenceConfig,
+  stepConfig,
+  sqrtConfig,
+  rsqrtConfig,
+  squareConfig,
+  negConfig,
+  expConfig,
+  logConfig,
+  absConfig,
+  reciprocalConfig,
+];
+
+let registered = false;
+
+/**
+ * Load the addon, set its thread count, and register the `native` backend with tfjs (idempotent;
+ * later calls only change the thread count). Does not select it: call tf.setBackend('native').
+ * Returns the thread count in use. Throws an Error with a short reason when the addon is not
+ * built or cannot load.
+ */
+export function registerNativeBackend(threads: number): number {
+  const native = loadAddon();
+  const used = native.setNumThreads(Math.max(1, Math.floor(threads)));
+  if (!registered) {
+    const ours = new Set(nativeKernels.map((k) => k.kernelName));
+    for (const config of tf.getKernelsForBackend('cpu')) {
+      if (!ours.has(config.kernelName)) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
+    }
+    for (const config of nativeKernels) tf.registerKernel(config);
+    // Priority 0 (cpu has 1): registering never makes tfjs pick it over what the user selected.
+    tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
+    installFusedAdam(native); // only takes effect while 'native' is the active backend
+    registered = true;
+  }
+  return used;
+}
+
+/** Versions and cache state of the loaded addon (for `fmnist bench` and diagnostics). */
+export function nativeInfo(): ReturnType<ReturnType<typeof loadAddon>['info']> {
+  return loadAddon().info();
+}

@@ -1,0 +1,5 @@
+/** LeakyRelu on oneDNN's eltwise for large tensors (small ones stay on the cpu kernel). */
+import * as tf from '@tensorflow/tfjs';
+import { activationKernel } from './shared.ts';
+
+export const leakyReluConfig = activationKernel(tf.LeakyRelu, 'leakyrelu');

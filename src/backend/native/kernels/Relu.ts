@@ -1,0 +1,5 @@
+/** Relu on oneDNN's eltwise for large tensors (small ones stay on the cpu kernel). */
+import * as tf from '@tensorflow/tfjs';
+import { activationKernel } from './shared.ts';
+
+export const reluConfig = activationKernel(tf.Relu, 'relu');

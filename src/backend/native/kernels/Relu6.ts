@@ -1,0 +1,5 @@
+/** Relu6 on oneDNN's eltwise for large tensors (small ones stay on the cpu kernel). */
+import * as tf from '@tensorflow/tfjs';
+import { activationKernel } from './shared.ts';
+
+export const relu6Config = activationKernel(tf.Relu6, 'relu6');

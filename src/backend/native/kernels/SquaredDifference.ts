@@ -1,0 +1,5 @@
+/** SquaredDifference for float32 on native loops (see addon/binary.cc); other dtypes and broadcasts on the cpu kernel. */
+import * as tf from '@tensorflow/tfjs';
+import { BINARY_OPS, binaryKernel } from './elementwise.ts';
+
+export const squaredDifferenceConfig = binaryKernel(tf.SquaredDifference, BINARY_OPS.squaredDifference);

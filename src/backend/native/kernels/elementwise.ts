@@ -1,0 +1,92 @@
+/**
+ * The native elementwise kernels' common part: broadcast planning for binary ops and the kernel
+ * factories. Op and broadcast codes match addon/binary.cc and addon/unary.cc.
+ *
+ * Below ELEMENTWISE_MIN_SIZE elements the cpu kernel runs instead: its JS loop is then about as
+ * fast as the N-API call plus argument checks (~2–3 µs), measured with scripts/measure-native.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { f32, type Info, nativeKernel, output, outputArray, sizeOf } from './shared.ts';
+
+export const ELEMENTWISE_MIN_SIZE = 512;
+
+export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6 } as const;
+export const UNARY_OPS = { step: 0, sqrt: 1, rsqrt: 2, square: 3, neg: 4, exp: 5, log: 6, abs: 7, reciprocal: 8 } as const;
+
+const enum Broadcast { Same = 0, ScalarA = 1, ScalarB = 2, RowB = 3, RowA = 4, ColB = 5, ColA = 6 }
+
+export interface BroadcastPlan { mode: Broadcast; outer: number; inner: number; outShape: number[] }
+
+/**
+ * How the smaller operand lines up with the output: a suffix of the output's axes ("row": it
+ * repeats for every leading index) or a prefix ("col": each of its values covers a block of
+ * trailing indices). Axes of size 1 in the output are ignored. Null for anything else.
+ */
+function lineUp(small: readonly number[], out: readonly number[]): { kind: 'row' | 'col'; outer: number; inner: number } | null {
+  const padded = [...new Array<number>(out.length - small.length).fill(1), ...small];
+  const tags: ('keep' | 'bcast')[] = [];
+  let kept = 1;
+  let bcast = 1;
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] === 1) continue;
+    if (padded[i] === out[i]) { tags.push('keep'); kept *= out[i]; } else { tags.push('bcast'); bcast *= out[i]; }
+  }
+  const firstKeep = tags.indexOf('keep');
+  const lastBcast = tags.lastIndexOf('bcast');
+  if (firstKeep < 0 || lastBcast < firstKeep) return { kind: 'row', outer: bcast, inner: kept };
+  const firstBcast = tags.indexOf('bcast');
+  const lastKeep = tags.lastIndexOf('keep');
+  if (lastKeep < firstBcast) return { kind: 'col', outer: kept, inner: bcast };
+  return null;
+}
+
+export function broadcastPlan(aShape: readonly number[], bShape: readonly number[]): BroadcastPlan | null {
+  let outShape: number[];
+  try {
+    outShape = tf.backend_util.assertAndGetBroadcastShape(aShape as number[], bShape as number[]);
+  } catch {
+    return null;
+  }
+  const n = sizeOf(outShape);
+  const na = sizeOf(aShape);
+  const nb = sizeOf(bShape);
+  if (n === 0) return null;
+  if (na === n && nb === n) return { mode: Broadcast.Same, outer: 1, inner: n, outShape };
+  if (na === 1 && nb === n) return { mode: Broadcast.ScalarA, outer: 1, inner: n, outShape };
+  if (nb === 1 && na === n) return { mode: Broadcast.ScalarB, outer: 1, inner: n, outShape };
+  if (na === n) {
+    const l = lineUp(bShape, outShape);
+    if (l) return { mode: l.kind === 'row' ? Broadcast.RowB : Broadcast.ColB, outer: l.outer, inner: l.inner, outShape };
+  } else if (nb === n) {
+    const l = lineUp(aShape, outShape);
+    if (l) return { mode: l.kind === 'row' ? Broadcast.RowA : Broadcast.ColA, outer: l.outer, inner: l.inner, outShape };
+  }
+  return null;
+}
+
+/** A float32 binary kernel (Add, Sub, …) with the broadcasts broadcastPlan handles. */
+export function binaryKernel(kernelName: string, op: number): tf.KernelConfig {
+  return nativeKernel(kernelName, ({ inputs, backend }, native) => {
+    const { a, b } = inputs;
+    const av = f32(backend, a);
+    const bv = f32(backend, b);
+    if (!av || !bv || Math.max(av.length, bv.length) < ELEMENTWISE_MIN_SIZE) return null;
+    const plan = broadcastPlan(a.shape, b.shape);
+    if (!plan) return null;
+    const out = outputArray(backend, plan.outer * plan.inner);
+    native.binary(av, bv, out, Int32Array.of(op, plan.mode, plan.outer, plan.inner));
+    return output(backend, plan.outShape, out);
+  });
+}
+
+/** A float32 unary kernel (Step, Sqrt, …); Step reads its `alpha` attribute. */
+export function unaryKernel(kernelName: string, op: number): tf.KernelConfig {
+  return nativeKernel(kernelName, ({ inputs, backend, attrs }, native) => {
+    const x: Info = inputs.x;
+    const v = f32(backend, x);
+    if (!v || v.length < ELEMENTWISE_MIN_SIZE) return null;
+    const out = outputArray(backend, v.length);
+    native.unary(v, out, op, (attrs?.alpha as number | undefined) ?? 0);
+    return output(backend, [...x.shape], out);
+  });
+}
