@@ -28,9 +28,8 @@ import { loadFashionMnist } from '../src/data/dataset.ts';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PEER = resolve(ROOT, '../shared/bench/peer_pytorch.py');
 const TRAIN_IMAGES = 60000;
-// The peer runs with the environment this script started with: loading the addon sets
-// OMP_WAIT_POLICY=passive in this process (see src/backend/native/addon.ts), which PyTorch's own
-// OpenMP runtime would otherwise inherit.
+// The peer runs with the environment this script started with, whatever the backend's loading does
+// to this process's (src/backend/native/addon.ts sets OMP_WAIT_POLICY only while it loads).
 const STARTUP_ENV = { ...process.env };
 
 interface Options {

@@ -54,13 +54,18 @@ export function loadAddon(): NativeAddon {
   // workers only burn a core; and on a busy machine a spinning worker has used up its CPU share
   // and waits behind other processes when the next kernel needs it, while a sleeping one is woken
   // promptly. Measured on LeNet-5 training, 2 threads, machine shared with other jobs: 213 s/epoch
-  // spinning, 18 s passive. libgomp reads this once, when the addon loads it; a user's own setting wins.
-  process.env.OMP_WAIT_POLICY ??= 'passive';
+  // spinning, 18 s passive. libgomp reads this once, when the addon loads it, so it is set only for
+  // the load: child processes (e.g. a PyTorch peer benchmark, whose OpenMP it would slow down) do
+  // not inherit it. A user's own setting wins.
+  const setPolicy = process.env.OMP_WAIT_POLICY === undefined;
+  if (setPolicy) process.env.OMP_WAIT_POLICY = 'passive';
   try {
     loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new Error(`addon does not load: ${msg}`);
+  } finally {
+    if (setPolicy) delete process.env.OMP_WAIT_POLICY;
   }
   return loaded;
 }
