@@ -61,7 +61,7 @@ export async function vgg16Forward(opts: { batch?: number }): Promise<WorkloadRe
   const model = await buildModel('vgg16', { includeTop: false, weights: null, inputShape: [32, 32, 3] });
   const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 0);
   const pass = async () => {
-    const y = model.predict(x) as tf.Tensor;
+    const y = model.predict(x, { batchSize: batch }) as tf.Tensor; // one batch of 256, as the peer runs it
     await y.data();
     y.dispose();
   };
