@@ -36,6 +36,8 @@ export interface StudyOptions {
   recorder?: () => Promise<RunRecorder | undefined>;
   /** Run store for the tuning trials and CV folds (default: FMNIST_DB or runs/fmnist.db). */
   db?: string;
+  /** Tuning trials / CV folds at once in worker processes (default: see src/tune/pipeline.ts). */
+  parallel?: number;
 }
 
 export interface StudyResult {
@@ -80,7 +82,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   record();
 
   const { runTuningStage, runCvStage } = await import('../tune/pipeline.ts');
-  const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say };
+  const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel };
   o.say(`== 5/6 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
   stages.tune = await runTuningStage(tuning);
   record();

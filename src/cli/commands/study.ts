@@ -2,17 +2,18 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { runStudy, type Profile } from '../../pipeline/study.ts';
 import { UserError } from '../../util/errors.ts';
-import { emit, globals, say, useBackend } from '../context.ts';
+import { emit, globals, parse, say, useBackend } from '../context.ts';
 import { openRecorder } from '../recorder.ts';
 import { installInterruptHandlers } from './train.ts';
 
 export function register(program: Command): void {
   program.command('study')
-    .description('the published study end to end: data, exploration, LeNet-5 training and evaluation (resumable)')
+    .description('the published study end to end: data, exploration, LeNet-5 training and evaluation, tuning, cross-validation (resumable)')
     .option('--profile <name>', 'quick (minutes) or full (the study\'s scale)', 'quick')
     .option('--out <dir>', 'where everything goes (default out/study-PROFILE)')
     .option('--db <file>', 'run store (default runs/fmnist.db)')
-    .action(async (o: { profile: string; out?: string; db?: string }, cmd: Command) => {
+    .option('--parallel <p>', 'tuning trials and CV folds at once, each in its own process (default: full one per core, at most 4; quick 1)', parse.int('--parallel', 1))
+    .action(async (o: { profile: string; out?: string; db?: string; parallel?: number }, cmd: Command) => {
       const g = globals(cmd);
       if (o.profile !== 'quick' && o.profile !== 'full') throw new UserError(`--profile must be quick or full, got '${o.profile}'`);
       await useBackend(g);
@@ -24,6 +25,7 @@ export function register(program: Command): void {
         say,
         recorder: () => openRecorder(o.db, 'study'),
         db: o.db,
+        parallel: o.parallel,
       });
       emit(g, result, () => `study done: ${result.outDir}/study.json`);
     });
