@@ -18,9 +18,7 @@ struct ConvFwd {
 std::shared_ptr<ConvFwd> MakeConvFwd(const ConvGeom& g, bool hasBias, int act, float alpha) {
   auto e = std::make_shared<ConvFwd>();
   e->bias = hasBias ? memory::desc({g.outC}, kF32, Tag::x) : memory::desc();
-  const bool blocked = BlockedLayoutPays(g);
-  const memory::desc src = blocked ? g.AnySrcMd() : g.SrcMd();
-  const memory::desc dst = blocked ? g.AnyDstMd() : g.DstMd();
+  const auto [src, dst] = ChooseConvLayouts(g);
   // forward_inference: no training-only state is needed (the gradients recompute from x and dy).
   // convolution_direct: oneDNN 2.6's Winograd is AVX-512 only, and `auto` would pick direct here anyway.
   dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src,
@@ -135,8 +133,6 @@ void DenseConvForward(const ConvGeom& g, const float* x, const float* w, double 
   Stream().wait();
 }
 
-}  // namespace
-
 void ConvForward(const ConvGeom& g, const float* x, const float* w, double wToken, const float* bias, int act,
                  float alpha, float* y) {
   Key key("conv_fwd");
@@ -156,10 +152,22 @@ void ConvForward(const ConvGeom& g, const float* x, const float* w, double wToke
   Stream().wait();
 }
 
-// conv2d(x, w, bias | null, y, params: Int32Array[15], activation: number, leakyreluAlpha: number,
-//        filterToken?: number)
-Napi::Value Conv2D(const Napi::CallbackInfo& info) {
-  const ConvGeom g = ConvGeom::From(IntArrayArg(info, 4, kConvParams, "params"), 1);
+}  // namespace
+
+ConvLayouts ChooseConvLayouts(const ConvGeom& g) {
+  if (BlockedLayoutPays(g)) return {g.AnySrcMd(), g.AnyDstMd()};
+  return {g.SrcMd(), g.DstMd()};
+}
+
+dnnl::convolution_forward::primitive_desc ConvBackwardHint(const ConvGeom& g, const ConvLayouts& l) {
+  dnnl::convolution_forward::desc fd(prop_kind::forward_training, algorithm::convolution_direct, l.src,
+                                     g.AnyWeightsMd(), l.dst, g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
+  return dnnl::convolution_forward::primitive_desc(fd, Engine());
+}
+
+Napi::Value ConvForwardFromJs(const Napi::CallbackInfo& info, bool depthwise) {
+  const int32_t* p = IntArrayArg(info, 4, kConvParams, "params");
+  const ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
   const float* x = FloatArg(info, 0, g.SrcSize(), "x");
   const float* w = FloatArg(info, 1, g.WeightsSize(), "filter");
   const float* bias = OptionalFloatArg(info, 2, g.outC, "bias");
@@ -170,5 +178,7 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   ConvForward(g, x, w, token, bias, act, alpha, y);
   return info.Env().Undefined();
 }
+
+Napi::Value Conv2D(const Napi::CallbackInfo& info) { return ConvForwardFromJs(info, false); }
 
 }  // namespace fmn

@@ -13,16 +13,11 @@ struct ConvBwdWeights {
 
 std::shared_ptr<ConvBwdWeights> MakeConvBwdWeights(const ConvGeom& g) {
   auto e = std::make_shared<ConvBwdWeights>();
-  const bool blocked = BlockedLayoutPays(g);
-  const memory::desc src = blocked ? g.AnySrcMd() : g.SrcMd();
-  const memory::desc dst = blocked ? g.AnyDstMd() : g.DstMd();
-  dnnl::convolution_forward::desc fd(prop_kind::forward_training, algorithm::convolution_direct, src,
-                                     g.AnyWeightsMd(), dst, g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
-  dnnl::convolution_forward::primitive_desc fpd(fd, Engine());
+  const ConvLayouts l = ChooseConvLayouts(g);
   // No diff_bias: tfjs computes the bias gradient itself, as a Sum of dy (see sum.cc).
-  dnnl::convolution_backward_weights::desc bd(algorithm::convolution_direct, src, g.AnyWeightsMd(), dst,
+  dnnl::convolution_backward_weights::desc bd(algorithm::convolution_direct, l.src, g.AnyWeightsMd(), l.dst,
                                               g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
-  dnnl::convolution_backward_weights::primitive_desc pd(bd, Engine(), fpd);
+  dnnl::convolution_backward_weights::primitive_desc pd(bd, Engine(), ConvBackwardHint(g, l));
   e->prim = dnnl::convolution_backward_weights(pd);
   e->src = Port(g.SrcMd(), pd.src_desc(), true, Buffer::kScratchIn);
   // x and dy are both inputs here: dy's internal copy takes the output arena (free until the end).
@@ -30,8 +25,6 @@ std::shared_ptr<ConvBwdWeights> MakeConvBwdWeights(const ConvGeom& g) {
   e->diffWeights = Port(g.UserWeightsMd(), pd.diff_weights_desc(), false);
   return e;
 }
-
-}  // namespace
 
 void ConvBackwardWeights(const ConvGeom& g, const float* x, const float* dy, float* dw) {
   Key key("conv_bwd_weights");
@@ -47,14 +40,18 @@ void ConvBackwardWeights(const ConvGeom& g, const float* x, const float* dy, flo
   Stream().wait();
 }
 
-// conv2dBackpropFilter(x, dy, dw, params: Int32Array[15]); params describe the forward conv.
-Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
-  const ConvGeom g = ConvGeom::From(IntArrayArg(info, 3, kConvParams, "params"), 1);
+}  // namespace
+
+Napi::Value ConvBackwardWeightsFromJs(const Napi::CallbackInfo& info, bool depthwise) {
+  const int32_t* p = IntArrayArg(info, 3, kConvParams, "params");
+  const ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
   const float* x = FloatArg(info, 0, g.SrcSize(), "x");
   const float* dy = FloatArg(info, 1, g.DstSize(), "dy");
   float* dw = FloatArg(info, 2, g.WeightsSize(), "output");
   ConvBackwardWeights(g, x, dy, dw);
   return info.Env().Undefined();
 }
+
+Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) { return ConvBackwardWeightsFromJs(info, false); }
 
 }  // namespace fmn

@@ -13,25 +13,16 @@ struct ConvBwdData {
 
 std::shared_ptr<ConvBwdData> MakeConvBwdData(const ConvGeom& g) {
   auto e = std::make_shared<ConvBwdData>();
-  const bool blocked = BlockedLayoutPays(g);
-  const memory::desc src = blocked ? g.AnySrcMd() : g.SrcMd();
-  const memory::desc dst = blocked ? g.AnyDstMd() : g.DstMd();
-  // oneDNN builds backward primitives from the forward one they belong to (the "hint"), which
-  // fixes the layouts both share.
-  dnnl::convolution_forward::desc fd(prop_kind::forward_training, algorithm::convolution_direct, src,
-                                     g.AnyWeightsMd(), dst, g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
-  dnnl::convolution_forward::primitive_desc fpd(fd, Engine());
-  dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, src, g.AnyWeightsMd(), dst, g.Strides(),
+  const ConvLayouts l = ChooseConvLayouts(g);
+  dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, l.src, g.AnyWeightsMd(), l.dst, g.Strides(),
                                            g.Dilates(), g.PadBefore(), g.PadAfter());
-  dnnl::convolution_backward_data::primitive_desc pd(bd, Engine(), fpd);
+  dnnl::convolution_backward_data::primitive_desc pd(bd, Engine(), ConvBackwardHint(g, l));
   e->prim = dnnl::convolution_backward_data(pd);
   e->diffDst = Port(g.DstMd(), pd.diff_dst_desc(), true, Buffer::kScratchIn);
   e->weights = Port(g.UserWeightsMd(), pd.weights_desc(), true);
   e->diffSrc = Port(g.SrcMd(), pd.diff_src_desc(), false, Buffer::kScratchOut);
   return e;
 }
-
-}  // namespace
 
 void ConvBackwardData(const ConvGeom& g, const float* dy, const float* w, double wToken, float* dx) {
   Key key("conv_bwd_data");
@@ -47,9 +38,11 @@ void ConvBackwardData(const ConvGeom& g, const float* dy, const float* w, double
   Stream().wait();
 }
 
-// conv2dBackpropInput(dy, w, dx, params: Int32Array[15], filterToken?); params describe the forward conv.
-Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
-  const ConvGeom g = ConvGeom::From(IntArrayArg(info, 3, kConvParams, "params"), 1);
+}  // namespace
+
+Napi::Value ConvBackwardDataFromJs(const Napi::CallbackInfo& info, bool depthwise) {
+  const int32_t* p = IntArrayArg(info, 3, kConvParams, "params");
+  const ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
   const float* dy = FloatArg(info, 0, g.DstSize(), "dy");
   const float* w = FloatArg(info, 1, g.WeightsSize(), "filter");
   float* dx = FloatArg(info, 2, g.SrcSize(), "output");
@@ -57,5 +50,7 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   ConvBackwardData(g, dy, w, token, dx);
   return info.Env().Undefined();
 }
+
+Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) { return ConvBackwardDataFromJs(info, false); }
 
 }  // namespace fmn

@@ -6,14 +6,25 @@
 
 namespace fmn {
 
-// conv2d.cc: y = act(conv(x, w) + bias); bias may be null. wToken names w's tfjs tensor (see
-// TokenSlots; 0 = unknown).
-void ConvForward(const ConvGeom& g, const float* x, const float* w, double wToken, const float* bias, int act,
-                 float alpha, float* y);
-// conv2d_backprop_input.cc: dx = conv^T(dy, w).
-void ConvBackwardData(const ConvGeom& g, const float* dy, const float* w, double wToken, float* dx);
-// conv2d_backprop_filter.cc: dw = correlation of x with dy.
-void ConvBackwardWeights(const ConvGeom& g, const float* x, const float* dy, float* dw);
+// conv2d.cc: the source/destination layouts all of a convolution's primitives agree on (blocked
+// where BlockedLayoutPays, else the user's NHWC), and the forward primitive oneDNN builds the
+// backward ones from (their "hint", which fixes the layouts they share).
+struct ConvLayouts {
+  memory::desc src, dst;
+};
+ConvLayouts ChooseConvLayouts(const ConvGeom& g);
+dnnl::convolution_forward::primitive_desc ConvBackwardHint(const ConvGeom& g, const ConvLayouts& l);
+
+// The JS entry points of a convolution's three passes, shared by the regular and the depthwise
+// kernels: they read the arguments, then run the pass with groups = 1, or for a depthwise
+// convolution one group per input channel. wToken names w's tfjs tensor (see TokenSlots; 0 = unknown).
+//   forward (conv2d.cc):                 (x, w, bias | null, y, params, activation, leakyreluAlpha, wToken?)
+//   backward data (conv2d_backprop_input.cc):   (dy, w, dx, params, wToken?)
+//   backward weights (conv2d_backprop_filter.cc): (x, dy, dw, params)
+// params: Int32Array[15] describing the forward convolution (ConvGeom); depthwise outC = inC * multiplier.
+Napi::Value ConvForwardFromJs(const Napi::CallbackInfo& info, bool depthwise);
+Napi::Value ConvBackwardDataFromJs(const Napi::CallbackInfo& info, bool depthwise);
+Napi::Value ConvBackwardWeightsFromJs(const Napi::CallbackInfo& info, bool depthwise);
 // max_pool.cc: oneDNN's pooling forward (AvgPool uses it; MaxPool has its own loop there).
 void PoolForward(algorithm alg, const PoolGeom& g, const float* x, float* y);
 

@@ -4,26 +4,7 @@
  * tile is still in registers). prelu runs afterwards on the cpu kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activationCode, applyPrelu, channelBias, convParams, dataToken, f32, nativeKernel, output, outputArray, plainGeometry, sizeOf } from './shared.ts';
+import { convForward } from './conv.ts';
+import { nativeKernel } from './shared.ts';
 
-type Shape4 = [number, number, number, number];
-
-export const fusedConv2DConfig = nativeKernel(tf.FusedConv2D, ({ inputs, backend, attrs }, native) => {
-  const { x, filter } = inputs;
-  const bias: tf.TensorInfo | undefined = inputs.bias;
-  const preluActivationWeights: tf.TensorInfo | undefined = inputs.preluActivationWeights;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as tf.FusedConv2DAttrs;
-  const xv = f32(backend, x);
-  const wv = f32(backend, filter);
-  const prelu = activation === 'prelu';
-  const act = prelu ? 0 : activationCode(activation);
-  if (!xv || !wv || dataFormat === 'NCHW' || act === undefined || (prelu && !preluActivationWeights)) return null;
-  const c = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
-  if (!plainGeometry(c)) return null;
-  const bv = channelBias(backend, bias, c.outChannels);
-  if (bv === undefined) return null;
-  const out = outputArray(backend, sizeOf(c.outShape));
-  native.conv2d(xv, wv, bv, out, convParams(c), act, leakyreluAlpha ?? 0.2, dataToken(filter));
-  const y = output(backend, c.outShape, out);
-  return prelu ? applyPrelu(backend, y, preluActivationWeights!) : y;
-});
+export const fusedConv2DConfig = nativeKernel(tf.FusedConv2D, (args, native) => convForward(args, native, false));
