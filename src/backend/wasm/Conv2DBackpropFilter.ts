@@ -29,7 +29,7 @@
  * plain triple loop over the wasm heap, the "cpu backend" column is tfjs' own JS kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fitAxis, pair, withScope, type KernelScope, type Info } from './kernel_scope.ts';
+import { gradientConvInfo, fitAxis, pair, withScope, type KernelScope, type Info } from './kernel_scope.ts';
 
 export const conv2DBackpropFilterConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
@@ -44,14 +44,9 @@ export const conv2DBackpropFilterConfig: tf.KernelConfig = {
       const xs = channelsLast ? x : s.transpose(x, [0, 2, 3, 1]);
       const dys = channelsLast ? dy : s.transpose(dy, [0, 2, 3, 1]);
       const [b, h, w, ci] = xs.shape;
-      const [kh, kw, fci, co] = filterShape;
-      const info = tf.backend_util.computeConv2DInfo(
-        [b, h, w, ci], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast',
-      );
+      const [kh, kw, , co] = filterShape;
+      const info = gradientConvInfo('Conv2DBackpropFilter', xs.shape, filterShape, dys.shape, { strides, pad, dimRoundingMode }, false);
       const { outHeight: oh, outWidth: ow } = info;
-      if (fci !== ci || dys.shape[0] !== b || dys.shape[1] !== oh || dys.shape[2] !== ow || dys.shape[3] !== co) {
-        throw new Error(`Conv2DBackpropFilter: x ${xs.shape}, dy ${dys.shape} and filter ${filterShape} do not fit`);
-      }
       const [sh, sw] = pair(strides);
       const { top, left } = info.padInfo;
       if (kh === 1 && kw === 1 && top === 0 && left === 0) return pointwise(s, xs, dys, [b, h, w, ci], oh, ow, co, sh, sw);

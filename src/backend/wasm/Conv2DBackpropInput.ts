@@ -23,7 +23,7 @@
  * irrelevant next to a training step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fitAxis, pair, withScope, type Info } from './kernel_scope.ts';
+import { gradientConvInfo, fitAxis, pair, withScope, type Info } from './kernel_scope.ts';
 
 export const conv2DBackpropInputConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropInput,
@@ -33,16 +33,12 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
     if (dy.dtype !== 'float32' || filter.dtype !== 'float32') throw new Error('wasm Conv2DBackpropInput supports float32 only');
     const channelsLast = tf.backend_util.convertConv2DDataFormat(dataFormat) === 'channelsLast';
-    const [b, h, w, ci] = channelsLast ? inputShape : [inputShape[0], inputShape[2], inputShape[3], inputShape[1]];
-    const [kh, kw, fci, co] = filter.shape;
-    const info = tf.backend_util.computeConv2DInfo(
-      [b, h, w, ci], [kh, kw, fci, co], strides, 1, pad, dimRoundingMode, false, 'channelsLast',
-    );
+    // NCHW shapes read as NHWC: the kernel transposes dy below, and dx back at the end.
+    const nhwc = (t: readonly number[]) => (channelsLast ? [...t] : [t[0], t[2], t[3], t[1]]);
+    const [b, h, w, ci] = nhwc(inputShape);
+    const [kh, kw, , co] = filter.shape;
+    const info = gradientConvInfo('Conv2DBackpropInput', nhwc(inputShape), filter.shape, nhwc(dy.shape), { strides, pad, dimRoundingMode }, false);
     const { outHeight: oh, outWidth: ow } = info;
-    const dyShape = channelsLast ? dy.shape : [dy.shape[0], dy.shape[2], dy.shape[3], dy.shape[1]];
-    if (fci !== ci || dyShape[0] !== b || dyShape[1] !== oh || dyShape[2] !== ow || dyShape[3] !== co) {
-      throw new Error(`Conv2DBackpropInput: dy ${dy.shape}, filter ${filter.shape} and input ${inputShape} do not fit`);
-    }
     const [sh, sw] = pair(strides);
     return withScope(backend, (s) => {
       const dys = channelsLast ? dy : s.transpose(dy, [0, 2, 3, 1]);

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { pair, type Info } from './kernel_scope.ts';
+import { gradientConvInfo, pair, type Info } from './kernel_scope.ts';
 
 export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
   kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
@@ -39,15 +39,10 @@ export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
       throw new Error('wasm DepthwiseConv2dNativeBackpropFilter supports float32 only');
     }
     const [b, h, w, c] = x.shape;
-    const [kh, kw, fc, m] = filterShape;
-    const info = tf.backend_util.computeConv2DInfo(
-      [b, h, w, c], filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast',
-    );
+    const [kh, kw, , m] = filterShape;
+    const info = gradientConvInfo('DepthwiseConv2dNativeBackpropFilter', x.shape, filterShape, dy.shape, { strides, dilations, pad, dimRoundingMode }, true);
     const { outHeight: oh, outWidth: ow } = info;
     const cm = c * m;
-    if (fc !== c || dy.shape[0] !== b || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== cm) {
-      throw new Error(`DepthwiseConv2dNativeBackpropFilter: x ${x.shape}, dy ${dy.shape} and filter ${filterShape} do not fit`);
-    }
     const [sh, sw] = pair(strides);
     const [dh, dw] = pair(dilations);
     const { top, left } = info.padInfo;

@@ -26,7 +26,7 @@
  * because even this is ~3× faster than the filter gradient of the same layer.)
  */
 import * as tf from '@tensorflow/tfjs';
-import { fitAxis, pair, withScope, type Info } from './kernel_scope.ts';
+import { gradientConvInfo, fitAxis, pair, withScope, type Info } from './kernel_scope.ts';
 
 export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = {
   kernelName: tf.DepthwiseConv2dNativeBackpropInput,
@@ -39,15 +39,10 @@ export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = {
       throw new Error('wasm DepthwiseConv2dNativeBackpropInput supports float32 only');
     }
     const [b, h, w, c] = inputShape;
-    const [kh, kw, fc, m] = filter.shape;
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape, [kh, kw, fc, m], strides, dilations ?? 1, pad, dimRoundingMode, true, 'channelsLast',
-    );
+    const [kh, kw, , m] = filter.shape;
+    const info = gradientConvInfo('DepthwiseConv2dNativeBackpropInput', inputShape, filter.shape, dy.shape, { strides, dilations, pad, dimRoundingMode }, true);
     const { outHeight: oh, outWidth: ow } = info;
     const cm = c * m;
-    if (fc !== c || dy.shape[0] !== b || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== cm) {
-      throw new Error(`DepthwiseConv2dNativeBackpropInput: dy ${dy.shape}, filter ${filter.shape} and input ${inputShape} do not fit`);
-    }
     const [sh, sw] = pair(strides);
     const [dh, dw] = pair(dilations);
     return withScope(backend, (s) => {

@@ -96,6 +96,31 @@ export function withScope(backend: unknown, fn: (s: KernelScope) => Info): Info 
   }
 }
 
+/** The attributes of a convolution gradient kernel that describe its forward convolution. */
+export interface ConvGradAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * The forward convolution a gradient kernel belongs to, for NHWC `xShape` and an HWIO filter (HWCM
+ * with `depthwise`), after checking that dy has that convolution's output shape: a mismatch is the
+ * caller's bug, so it throws naming all three shapes.
+ */
+export function gradientConvInfo(
+  kernel: string, xShape: readonly number[], filterShape: readonly number[], dyShape: readonly number[], a: ConvGradAttrs, depthwise: boolean,
+): tf.backend_util.Conv2DInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    a.strides, a.dilations ?? 1, a.pad as 'same', a.dimRoundingMode, depthwise, 'channelsLast',
+  );
+  const fits = filterShape[2] === xShape[3] && dyShape.length === 4 && info.outShape.every((d, i) => d === dyShape[i]);
+  if (!fits) throw new Error(`${kernel}: x ${xShape}, dy ${dyShape} and filter ${filterShape} do not fit`);
+  return info;
+}
+
 /** [h, w] from a tfjs "number or pair" attribute. */
 export function pair(v: number | [number, number] | undefined, fallback = 1): [number, number] {
   if (v == null) return [fallback, fallback];

@@ -12,7 +12,7 @@ type Shape4 = [number, number, number, number];
 /** The attributes every conv kernel's attrs carry (the backprops' dilations and dataFormat are optional). */
 interface ConvAttrs {
   strides: [number, number] | number;
-  pad: tf.backend_util.PadInfo['type'] | number | tf.backend_util.ExplicitPadding;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dilations?: [number, number] | number;
   dataFormat?: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
