@@ -8,6 +8,9 @@ const STATE_COLORS = { domain: ['done', 'pruned', 'failed'], range: ['#1f77b4', 
 
 interface TrialLike { number: number; state: TrialState; values: number[]; objective?: number; params: Record<string, unknown> }
 
+/** A 520×280 chart of layers over one shared x axis (the history and fold charts). */
+const layered = (title: ChartSpec['title'], layer: object[]): ChartSpec => ({ $schema: SCHEMA, title, width: 520, height: 280, layer } as ChartSpec);
+
 /** The value plotted for a trial: its objective, or (pruned) its last validation accuracy. */
 const shown = (t: TrialLike) => (t.state === 'done' ? t.objective : t.values[t.values.length - 1]);
 
@@ -20,28 +23,22 @@ export async function writeHistoryChart(trials: readonly TrialLike[], base: stri
   // Carry the best-so-far line on to the last trial shown.
   const last = Math.max(...points.map((p) => p.trial));
   if (bestLine.length && last > bestLine[bestLine.length - 1].trial) bestLine.push({ trial: last, best });
-  const spec: ChartSpec = {
-    $schema: SCHEMA,
-    title: { text: 'Optimisation history', subtitle: 'validation accuracy per trial (pruned: at their last epoch); green: best so far' },
-    width: 520,
-    height: 280,
-    layer: [
-      {
-        data: { values: bestLine },
-        mark: { type: 'line', interpolate: 'step-after', color: '#2ca02c' },
-        encoding: { x: { field: 'trial', type: 'quantitative' }, y: { field: 'best', type: 'quantitative', scale: { zero: false } } },
+  const spec = layered({ text: 'Optimisation history', subtitle: 'validation accuracy per trial (pruned: at their last epoch); green: best so far' }, [
+    {
+      data: { values: bestLine },
+      mark: { type: 'line', interpolate: 'step-after', color: '#2ca02c' },
+      encoding: { x: { field: 'trial', type: 'quantitative' }, y: { field: 'best', type: 'quantitative', scale: { zero: false } } },
+    },
+    {
+      data: { values: points },
+      mark: { type: 'point', filled: true, size: 60 },
+      encoding: {
+        x: { field: 'trial', type: 'quantitative', title: 'trial', axis: { tickMinStep: 1 } },
+        y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy', scale: { zero: false } },
+        color: { field: 'state', type: 'nominal', scale: STATE_COLORS, title: null },
       },
-      {
-        data: { values: points },
-        mark: { type: 'point', filled: true, size: 60 },
-        encoding: {
-          x: { field: 'trial', type: 'quantitative', title: 'trial', axis: { tickMinStep: 1 } },
-          y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy', scale: { zero: false } },
-          color: { field: 'state', type: 'nominal', scale: STATE_COLORS, title: null },
-        },
-      },
-    ],
-  };
+    },
+  ]);
   return writeChart(spec, base);
 }
 
@@ -82,32 +79,26 @@ export async function writeFoldsChart(
   summaries: { config: string; mean: number; low: number; high: number }[],
   base: string,
 ): Promise<{ svg: string; png: string }> {
-  const spec: ChartSpec = {
-    $schema: SCHEMA,
-    title: { text: 'Cross-validation: held-out accuracy per fold', subtitle: 'dashed: mean; band: 95% CI (Nadeau–Bengio corrected)' },
-    width: 520,
-    height: 280,
-    layer: [
-      {
-        data: { values: summaries },
-        mark: { type: 'rect', opacity: 0.15 },
-        encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { field: 'config', type: 'nominal' } },
+  const spec = layered({ text: 'Cross-validation: held-out accuracy per fold', subtitle: 'dashed: mean; band: 95% CI (Nadeau–Bengio corrected)' }, [
+    {
+      data: { values: summaries },
+      mark: { type: 'rect', opacity: 0.15 },
+      encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color: { field: 'config', type: 'nominal' } },
+    },
+    {
+      data: { values: summaries },
+      mark: { type: 'rule', strokeDash: [4, 3] },
+      encoding: { y: { field: 'mean', type: 'quantitative' }, color: { field: 'config', type: 'nominal' } },
+    },
+    {
+      data: { values: folds },
+      mark: { type: 'line', point: { filled: true, size: 60 } },
+      encoding: {
+        x: { field: 'fold', type: 'ordinal', title: 'fold', axis: { labelAngle: 0 } },
+        y: { field: 'accuracy', type: 'quantitative', title: 'held-out fold accuracy', scale: { zero: false } },
+        color: { field: 'config', type: 'nominal', title: null },
       },
-      {
-        data: { values: summaries },
-        mark: { type: 'rule', strokeDash: [4, 3] },
-        encoding: { y: { field: 'mean', type: 'quantitative' }, color: { field: 'config', type: 'nominal' } },
-      },
-      {
-        data: { values: folds },
-        mark: { type: 'line', point: { filled: true, size: 60 } },
-        encoding: {
-          x: { field: 'fold', type: 'ordinal', title: 'fold', axis: { labelAngle: 0 } },
-          y: { field: 'accuracy', type: 'quantitative', title: 'held-out fold accuracy', scale: { zero: false } },
-          color: { field: 'config', type: 'nominal', title: null },
-        },
-      },
-    ],
-  };
+    },
+  ]);
   return writeChart(spec, base);
 }
