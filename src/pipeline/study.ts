@@ -8,13 +8,14 @@
  *          → Hyperband tuning on all 60,000 (+ test of the tuned model) → 10-fold CV default vs
  *          tuned with the corrected resampled t-test (see src/tune/pipeline.ts)
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTrainConfig, type TrainConfigInput } from '../config.ts';
 import { loadFashionMnist } from '../data/dataset.ts';
 import { explore } from '../data/explore.ts';
 import { formatVerify, verifyData } from '../data/verify.ts';
 import { evaluateModel, formatEvaluation } from '../evaluate/evaluate.ts';
+import { writeStudyReport, type StudyStages } from '../report/study_report.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
 import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
@@ -43,12 +44,24 @@ export interface StudyOptions {
 export interface StudyResult {
   profile: Profile;
   outDir: string;
-  stages: Record<string, unknown>;
+  stages: StudyStages;
+  /** report.md: every stage's results and figures in one page. */
+  report: string;
+}
+
+/** A finished training run's summary, from its run.json (when the stage was done by an earlier run). */
+function trainedSummary(trainDir: string): StudyStages['train'] {
+  const run = JSON.parse(readFileSync(join(trainDir, 'run.json'), 'utf8'));
+  return { outDir: trainDir, epochs: run.epochsCompleted, bestEpoch: run.bestEpoch, final: run.final, seconds: run.timings?.totalSeconds ?? 0 };
 }
 
 export async function runStudy(o: StudyOptions): Promise<StudyResult> {
-  const stages: Record<string, unknown> = {};
-  const record = () => writeJsonAtomic(join(o.outDir, 'study.json'), { profile: o.profile, stages });
+  const stages: StudyStages = {};
+  let reportPath = '';
+  const record = () => {
+    writeJsonAtomic(join(o.outDir, 'study.json'), { profile: o.profile, stages });
+    reportPath = writeStudyReport(o.profile, stages, o.outDir);
+  };
 
   o.say('== 1/6 data: verify');
   const report = verifyData(o.dataDir);
@@ -66,9 +79,11 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   const config = parseTrainConfig(PROFILE_TRAINING[o.profile], `${o.profile} profile`);
   const trainDir = join(o.outDir, 'lenet5');
   const ck = readCheckpoint(trainDir);
-  const finished = ck && ck.epoch >= config.epochs && existsSync(join(trainDir, 'model.json'));
+  const finished = ck && ck.epoch >= config.epochs && existsSync(join(trainDir, 'model.json')) && existsSync(join(trainDir, 'run.json'));
   if (finished) {
     o.say(`already trained: ${trainDir}`);
+    stages.train = trainedSummary(trainDir);
+    record();
   } else {
     const result = await train({ config, outDir: trainDir, resume: Boolean(ck), data, progress: true, recorder: await o.recorder?.() });
     stages.train = { outDir: trainDir, epochs: result.epochs.length, bestEpoch: result.bestEpoch, final: result.final, seconds: result.seconds };
@@ -87,7 +102,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   stages.tune = await runTuningStage(tuning);
   record();
 
-  const bestConfig = (stages.tune as { files: { bestConfig?: string } }).files.bestConfig;
+  const bestConfig = stages.tune.files.bestConfig;
   if (bestConfig) {
     o.say('== 6/6 cross-validate the default vs the tuned configuration on the same stratified folds');
     stages.cv = await runCvStage(tuning, bestConfig);
@@ -95,5 +110,6 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   } else {
     o.say('== 6/6 skipped: no tuning trial finished, so there is no tuned configuration to compare');
   }
-  return { profile: o.profile, outDir: o.outDir, stages };
+  o.say(`report: ${reportPath}`);
+  return { profile: o.profile, outDir: o.outDir, stages, report: reportPath };
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { mergeConfig, readConfigFile, type TrainConfigInput } from '../config.ts';
 import { currentBackend } from '../backend/select.ts';
 import type { FashionMnist } from '../data/dataset.ts';
+import type { StudyStages } from '../report/study_report.ts';
 import { DEFAULT_DB } from '../store/run_store.ts';
 import { formatCv, runCv } from './cv.ts';
 import { InProcessScheduler, ProcessPoolScheduler, type Scheduler } from './scheduler.ts';
@@ -62,7 +63,7 @@ function schedulerFor(o: TuningStagesOptions): Scheduler {
   return new ProcessPoolScheduler({ size: parallel, threads: Math.max(parallel, backend.threads), backend: backend.name, dataDir: o.dataDir });
 }
 
-export async function runTuningStage(o: TuningStagesOptions): Promise<Record<string, unknown>> {
+export async function runTuningStage(o: TuningStagesOptions): Promise<NonNullable<StudyStages['tune']> & { outDir: string; id: string }> {
   const p = PROFILE_TUNING[o.profile];
   const scheduler = schedulerFor(o);
   try {
@@ -73,13 +74,15 @@ export async function runTuningStage(o: TuningStagesOptions): Promise<Record<str
     });
     o.say(formatTrials(r.state));
     if (r.best) o.say(`best: ${r.best.name} val_acc ${pct(r.best.objective)}; test accuracy after retraining: ${pct(r.state.final?.testAccuracy)}`);
-    return { outDir: r.outDir, id: r.state.id, best: r.best ?? null, final: r.state.final ?? null, files: r.files };
+    const counts: Record<string, number> = {};
+    for (const t of r.state.trials) counts[t.state] = (counts[t.state] ?? 0) + 1;
+    return { outDir: r.outDir, id: r.state.id, strategy: p.strategy, counts, best: r.best ?? null, final: r.state.final ?? null, files: r.files };
   } finally {
     await scheduler.close();
   }
 }
 
-export async function runCvStage(o: TuningStagesOptions, bestConfigPath: string): Promise<Record<string, unknown>> {
+export async function runCvStage(o: TuningStagesOptions, bestConfigPath: string): Promise<NonNullable<StudyStages['cv']> & { outDir: string; id: string }> {
   const p = PROFILE_TUNING[o.profile];
   const scheduler = schedulerFor(o);
   try {

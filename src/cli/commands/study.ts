@@ -27,6 +27,6 @@ export function register(program: Command): void {
         db: o.db,
         parallel: o.parallel,
       });
-      emit(g, result, () => `study done: ${result.outDir}/study.json`);
+      emit(g, result, () => `study done: ${result.report} (all results: ${result.outDir}/study.json)`);
     });
 }

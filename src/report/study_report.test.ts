@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { studyReport, writeStudyReport, type StudyStages } from './study_report.ts';
+
+const dir = '/runs/study';
+const summary = (config: string, folds: number[]) => {
+  const mean = folds.reduce((a, b) => a + b, 0) / folds.length;
+  return { config, source: config, folds, mean, std: 0.01, ci95: { low: mean - 0.02, high: mean + 0.02 }, naiveCi95: { low: mean - 0.01, high: mean + 0.01 } };
+};
+
+const stages: StudyStages = {
+  data: { dir: '/data', official: true, train: 60000, test: 10000 },
+  evaluate: { accuracy: 0.9168, loss: 0.2349, macroF1: 0.9165, files: { confusionPng: `${dir}/lenet5/eval-test/confusion.png`, mistakesPng: `${dir}/lenet5/eval-test/mistakes.png` } },
+  tune: {
+    strategy: 'hyperband', counts: { done: 5, pruned: 3 },
+    best: { name: 'trial-007', params: { lr: 0.00123456, batchSize: 64, augmentFlip: true }, objective: 0.9123 },
+    final: { testAccuracy: 0.9101, macroF1: 0.91, trainImages: 60000 },
+    files: { trials: `${dir}/tune/trials.csv`, bestConfig: `${dir}/tune/best_config.json`, historyPng: `${dir}/tune/history.png`, paramsPng: `${dir}/tune/params.png` },
+  },
+  cv: {
+    sizes: { val: 6000, train: 54000 },
+    summaries: [summary('default', [0.91, 0.92, 0.90]), summary('tuned', [0.92, 0.92, 0.89])],
+    comparison: { first: 'default', second: 'tuned', n: 3, meanDiff: 0, stdDiff: 0.01, testTrainRatio: 0.111, t: 0, df: 2, p: 1, ci: { low: -0.03, high: 0.03 } },
+    files: { chartPng: `${dir}/cv/folds.png` },
+  },
+};
+
+test('the report shows each reached stage with figures linked relative to the study folder', () => {
+  const md = studyReport('full', stages, dir);
+  assert.match(md, /^# Fashion-MNIST study \(full profile\)\n/);
+  assert.match(md, /60,000 training and 10,000 test images .* the official files/);
+  assert.match(md, /Accuracy \*\*91\.68%\*\*/);
+  assert.ok(md.includes('![confusion matrix](lenet5/eval-test/confusion.png)'));
+  assert.match(md, /Strategy hyperband \(5 done, 3 pruned\)/);
+  assert.ok(md.includes('| lr | 0.00123 |') && md.includes('| augmentFlip | true |'), 'best parameters as a table');
+  assert.match(md, /test accuracy \*\*91\.01%\*\*/);
+  // Stages not reached are left out, not shown empty.
+  assert.ok(!md.includes('## 2. Exploration') && !md.includes('## 3. LeNet-5'));
+});
+
+test('the CV table has one row per fold, the paired difference, and the t-test verdict', () => {
+  const md = studyReport('full', stages, dir);
+  assert.ok(md.includes('| fold | default | tuned | difference |'));
+  assert.ok(md.includes('| 1 | 91.00% | 92.00% | +1.00 pp |'));
+  assert.ok(md.includes('| 3 | 90.00% | 89.00% | -1.00 pp |'));
+  assert.ok(md.includes('| mean ± std | 91.00% ± 1.00 | 91.00% ± 1.00 | +0.00 pp |'));
+  assert.match(md, /p = 1\.00: no significant difference at the 5% level/);
+  const better = studyReport('full', { cv: { ...stages.cv!, comparison: { ...stages.cv!.comparison!, meanDiff: -0.01, p: 0.01 } } }, dir);
+  assert.match(better, /\*\*default is better\*\* at the 5% level/);
+});
+
+test('writeStudyReport writes report.md in the study folder', () => {
+  const out = mkdtempSync(join(tmpdir(), 'fmnist-report-'));
+  const path = writeStudyReport('quick', { data: stages.data }, out);
+  assert.equal(path, join(out, 'report.md'));
+  assert.match(readFileSync(path, 'utf8'), /## 1\. Data/);
+});

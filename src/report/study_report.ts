@@ -1,0 +1,100 @@
+/**
+ * The study's report: `report.md` beside `study.json`, rewritten after every stage, so what a run
+ * found can be read (and its figures seen) without opening JSON. Links are relative to the study
+ * folder, so the folder can be moved or published as it is.
+ */
+import { join, relative } from 'node:path';
+import type { CvSummary } from '../tune/cv.ts';
+import type { PairedTest } from '../evaluate/stats.ts';
+import type { TrialRecord } from '../tune/study.ts';
+import { pct } from '../tune/study.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+
+/** The stages as src/pipeline/study.ts records them; a stage not reached yet is absent. */
+export interface StudyStages {
+  data?: { dir: string; official: boolean; train: number; test: number };
+  explore?: { figures: Record<string, string>; pixel: Record<string, { mean: number; std: number }>; duplicates: { withinTrain: number; withinTest: number; acrossSplits: number } };
+  train?: { outDir: string; epochs: number; bestEpoch: number; final: { valAcc?: number; valLoss?: number }; seconds: number };
+  evaluate?: { accuracy: number; loss: number; macroF1: number; files: Record<string, string> };
+  tune?: {
+    strategy?: string;
+    counts?: Record<string, number>;
+    best: Pick<TrialRecord, 'name' | 'params' | 'objective'> | null;
+    final: { testAccuracy: number; macroF1: number; trainImages: number } | null;
+    files: Record<string, string>;
+  };
+  cv?: { sizes: { val: number; train: number }; summaries: CvSummary[]; comparison: (PairedTest & { first: string; second: string }) | null; files: Record<string, string> };
+}
+
+/** What the published Keras study reported for LeNet-5 (validation accuracy). */
+const PUBLISHED = { lenet5: 0.8982, tuned: 0.894 };
+
+/** `classDistribution` → `class distribution`. */
+const words = (key: string) => key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+
+const pp = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
+
+export function studyReport(profile: string, stages: StudyStages, outDir: string): string {
+  const link = (path: string | undefined, text: string) => (path ? `[${text}](${relative(outDir, path)})` : text);
+  const image = (path: string | undefined, alt: string) => (path ? `![${alt}](${relative(outDir, path)})` : '');
+  const out: string[] = [`# Fashion-MNIST study (${profile} profile)`, ''];
+  const { data, explore, train, evaluate, tune, cv } = stages;
+
+  if (data) {
+    out.push('## 1. Data', `${data.train.toLocaleString('en')} training and ${data.test.toLocaleString('en')} test images from \`${data.dir}\`; ${data.official ? 'the official files (SHA-256 checked)' : '**not** the official files'}.`, '');
+  }
+  if (explore) {
+    const d = explore.duplicates;
+    const px = explore.pixel.train;
+    out.push('## 2. Exploration',
+      `${px ? `Training pixels (0–1): mean ${px.mean.toFixed(4)}, std ${px.std.toFixed(4)}. ` : ''}Exact duplicate images: ${d.withinTrain} within train, ${d.withinTest} within test, ${d.acrossSplits} across the splits.`,
+      '', Object.entries(explore.figures).map(([name, path]) => link(path, words(name))).join(' · '), '', image(explore.figures.samples, 'samples'), '');
+  }
+  if (train) {
+    out.push('## 3. LeNet-5, default recipe',
+      `${train.epochs} epochs in ${Math.round(train.seconds)} s; kept epoch ${train.bestEpoch}: validation accuracy ${pct(train.final.valAcc)} (the published study: ${pct(PUBLISHED.lenet5)}).`,
+      '', image(join(train.outDir, 'learning_curves.png'), 'learning curves'), '');
+  }
+  if (evaluate) {
+    out.push('## 4. Test set (10,000 images)',
+      `Accuracy **${pct(evaluate.accuracy)}**, macro F1 ${evaluate.macroF1.toFixed(4)}, loss ${evaluate.loss.toFixed(4)}. ${link(evaluate.files.confusionPng, 'confusion matrix')} · ${link(evaluate.files.mistakesPng, 'most confidently wrong')}`,
+      '', image(evaluate.files.confusionPng, 'confusion matrix'), '');
+  }
+  if (tune) {
+    const counts = tune.counts ? ` (${Object.entries(tune.counts).map(([k, v]) => `${v} ${k}`).join(', ')})` : '';
+    out.push('## 5. Tuning', `Strategy ${tune.strategy ?? '?'}${counts}; objective: accuracy on a held-out validation split of the training images. ${link(tune.files.trials, 'all trials (CSV)')}`);
+    if (tune.best) {
+      out.push('', `Best: ${tune.best.name}, validation accuracy ${pct(tune.best.objective)} (the published study after tuning: ${pct(PUBLISHED.tuned)}).`, '', '| hyperparameter | value |', '|---|---|',
+        ...Object.entries(tune.best.params).map(([k, v]) => `| ${k} | ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : String(v)} |`));
+    }
+    if (tune.final) out.push('', `Retrained on ${tune.final.trainImages.toLocaleString('en')} images: test accuracy **${pct(tune.final.testAccuracy)}**, macro F1 ${tune.final.macroF1.toFixed(4)}. ${link(tune.files.bestConfig, 'configuration')} (\`fmnist train --config\` takes it).`);
+    out.push('', image(tune.files.historyPng, 'optimisation history'), '', image(tune.files.paramsPng, 'hyperparameters against validation accuracy'), '');
+  }
+  if (cv) {
+    const labels = cv.summaries.map((s) => s.config);
+    const paired = cv.summaries.length === 2;
+    out.push('## 6. Cross-validation',
+      `${cv.summaries[0].folds.length} stratified folds, each trained on ${Math.round(cv.sizes.train).toLocaleString('en')} images and scored on the other ${Math.round(cv.sizes.val).toLocaleString('en')} after its last epoch.`, '',
+      `| fold | ${labels.join(' | ')}${paired ? ' | difference |' : ' |'}`, `|---|${labels.map(() => '---|').join('')}${paired ? '---|' : ''}`);
+    cv.summaries[0].folds.forEach((_, f) => {
+      const diff = paired ? ` ${pp(cv.summaries[1].folds[f] - cv.summaries[0].folds[f])} |` : '';
+      out.push(`| ${f + 1} | ${cv.summaries.map((s) => pct(s.folds[f])).join(' | ')} |${diff}`);
+    });
+    out.push(`| mean ± std | ${cv.summaries.map((s) => `${pct(s.mean)} ± ${(s.std * 100).toFixed(2)}`).join(' | ')} |${paired ? ` ${pp(cv.summaries[1].mean - cv.summaries[0].mean)} |` : ''}`,
+      `| 95% CI (corrected) | ${cv.summaries.map((s) => `${pct(s.ci95.low)} – ${pct(s.ci95.high)}`).join(' | ')} |${paired && cv.comparison ? ` ${pp(cv.comparison.ci.low)} – ${pp(cv.comparison.ci.high)} |` : ''}`, '');
+    const c = cv.comparison;
+    if (c) {
+      const verdict = c.p < 0.05 ? `**${c.meanDiff > 0 ? c.second : c.first} is better** at the 5% level` : 'no significant difference at the 5% level';
+      out.push(`${c.second} − ${c.first}: corrected resampled t-test (Nadeau & Bengio) t = ${c.t.toFixed(3)}, df = ${c.df}, p = ${c.p.toPrecision(3)}: ${verdict}.`, '');
+    }
+    out.push(image(cv.files.chartPng, 'held-out accuracy per fold'), '');
+  }
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
+
+/** Write `report.md` in the study folder (atomically) and return its path. */
+export function writeStudyReport(profile: string, stages: StudyStages, outDir: string): string {
+  const path = join(outDir, 'report.md');
+  writeFileAtomic(path, studyReport(profile, stages, outDir));
+  return path;
+}
