@@ -47,6 +47,22 @@ function plainArgs<T extends BaseArgs>(args: T): T {
   return a;
 }
 
+/** An elementwise preprocessing layer: output shape = input shape, computed in float32 (images may arrive as int). */
+abstract class FloatElementwise extends tf.layers.Layer {
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    return inputShape;
+  }
+
+  protected abstract apply32(x: tf.Tensor): tf.Tensor;
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = one(inputs);
+      return this.apply32(x.dtype === 'float32' ? x : tf.cast(x, 'float32'));
+    });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface RescalingArgs extends BaseArgs {
@@ -54,7 +70,7 @@ export interface RescalingArgs extends BaseArgs {
   offset?: number | number[];
 }
 
-export class Rescaling extends tf.layers.Layer {
+export class Rescaling extends FloatElementwise {
   static className = 'Rescaling';
   readonly scale: number | number[];
   readonly offset: number | number[];
@@ -65,16 +81,8 @@ export class Rescaling extends tf.layers.Layer {
     this.offset = args.offset ?? 0;
   }
 
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    return inputShape;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      let x = one(inputs);
-      if (x.dtype !== 'float32') x = tf.cast(x, 'float32');
-      return tf.add(tf.mul(x, this.scale), this.offset);
-    });
+  protected override apply32(x: tf.Tensor): tf.Tensor {
+    return tf.add(tf.mul(x, this.scale), this.offset);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -96,7 +104,7 @@ export interface NormalizationArgs extends BaseArgs {
 /** Keras' backend.epsilon(). */
 const KERAS_EPSILON = 1e-7;
 
-export class Normalization extends tf.layers.Layer {
+export class Normalization extends FloatElementwise {
   static className = 'Normalization';
   readonly axis: number[];
   readonly fixedMean: number | number[] | null;
@@ -138,24 +146,16 @@ export class Normalization extends tf.layers.Layer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    return inputShape;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => {
-      let x = one(inputs);
-      if (x.dtype !== 'float32') x = tf.cast(x, 'float32');
-      const shape = this.broadcastShape!;
-      const stat = (fixed: number | number[] | null, v: tf.LayerVariable | undefined) =>
-        fixed !== null
-          ? (Array.isArray(fixed) ? tf.tensor(fixed, shape) : tf.scalar(fixed))
-          : tf.reshape(v!.read(), shape);
-      const mean = stat(this.fixedMean, this.meanVar);
-      const variance = stat(this.fixedVariance, this.varianceVar);
-      const std = tf.maximum(tf.sqrt(variance), KERAS_EPSILON);
-      return this.invert ? tf.add(tf.mul(x, std), mean) : tf.div(tf.sub(x, mean), std);
-    });
+  protected override apply32(x: tf.Tensor): tf.Tensor {
+    const shape = this.broadcastShape!;
+    const stat = (fixed: number | number[] | null, v: tf.LayerVariable | undefined) =>
+      fixed !== null
+        ? (Array.isArray(fixed) ? tf.tensor(fixed, shape) : tf.scalar(fixed))
+        : tf.reshape(v!.read(), shape);
+    const mean = stat(this.fixedMean, this.meanVar);
+    const variance = stat(this.fixedVariance, this.varianceVar);
+    const std = tf.maximum(tf.sqrt(variance), KERAS_EPSILON);
+    return this.invert ? tf.add(tf.mul(x, std), mean) : tf.div(tf.sub(x, mean), std);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

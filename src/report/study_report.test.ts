@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import { studyReport, writeStudyReport, type StudyStages } from './study_report.ts';
 
 const dir = '/runs/study';
+const interval = (mid: number, halfWidth: number) => ({ low: mid - halfWidth, high: mid + halfWidth, halfWidth, level: 0.95 });
 const summary = (config: string, folds: number[]) => {
   const mean = folds.reduce((a, b) => a + b, 0) / folds.length;
-  return { config, source: config, folds, mean, std: 0.01, ci95: { low: mean - 0.02, high: mean + 0.02 }, naiveCi95: { low: mean - 0.01, high: mean + 0.01 } };
+  return { config, source: config, folds, mean, std: 0.01, ci95: interval(mean, 0.02), naiveCi95: interval(mean, 0.01) };
 };
 
 const stages: StudyStages = {
@@ -23,7 +24,7 @@ const stages: StudyStages = {
   cv: {
     sizes: { val: 6000, train: 54000 },
     summaries: [summary('default', [0.91, 0.92, 0.90]), summary('tuned', [0.92, 0.92, 0.89])],
-    comparison: { first: 'default', second: 'tuned', n: 3, meanDiff: 0, stdDiff: 0.01, testTrainRatio: 0.111, t: 0, df: 2, p: 1, ci: { low: -0.03, high: 0.03 } },
+    comparison: { first: 'default', second: 'tuned', n: 3, meanDiff: 0, stdDiff: 0.01, testTrainRatio: 0.111, t: 0, df: 2, p: 1, ci: interval(0, 0.03) },
     files: { chartPng: `${dir}/cv/folds.png` },
   },
 };
