@@ -1,6 +1,6 @@
 /** Figures of tuning and cross-validation (Vega-Lite → SVG + PNG via report/charts.ts). */
 import { writeChart, type ChartSpec } from '../report/charts.ts';
-import type { SearchSpace } from './space.ts';
+import type { Distribution, SearchSpace } from './space.ts';
 import type { TrialState } from './types.ts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -42,6 +42,22 @@ export async function writeHistoryChart(trials: readonly TrialLike[], base: stri
   return writeChart(spec, base);
 }
 
+/**
+ * A hyperparameter's axis: choices and small integer ranges (shift 0–2 px) as categories; log
+ * ranges on a log scale labelled at powers of ten only (the default grid draws every 1–9·10^k).
+ */
+function xEncoding(key: string, dist: Distribution): object {
+  if (dist.type === 'choice' || (dist.type === 'int' && !dist.log && dist.high - dist.low <= 10)) {
+    return { field: key, type: 'ordinal', axis: { labelAngle: 0 } };
+  }
+  if (dist.type === 'loguniform' || (dist.type === 'int' && dist.log)) {
+    const powers: number[] = [];
+    for (let e = Math.floor(Math.log10(dist.low)); e <= Math.ceil(Math.log10(dist.high)); e++) powers.push(10 ** e);
+    return { field: key, type: 'quantitative', scale: { type: 'log' }, axis: { values: powers, format: '~e', grid: false } };
+  }
+  return { field: key, type: 'quantitative', scale: { zero: false } };
+}
+
 /** One panel per searched hyperparameter: its value against validation accuracy. */
 export async function writeParamsChart(trials: readonly TrialLike[], space: SearchSpace, base: string): Promise<{ svg: string; png: string }> {
   const rows = trials.filter((t) => t.state !== 'running' && Number.isFinite(shown(t))).map((t) => ({
@@ -61,9 +77,7 @@ export async function writeParamsChart(trials: readonly TrialLike[], space: Sear
       height: 160,
       mark: { type: 'point', filled: true, size: 40 },
       encoding: {
-        x: dist.type === 'choice'
-          ? { field: key, type: 'nominal', axis: { labelAngle: 0 } }
-          : { field: key, type: 'quantitative', scale: dist.type === 'loguniform' || (dist.type === 'int' && dist.log) ? { type: 'log' } : { zero: false } },
+        x: xEncoding(key, dist),
         y: { field: 'accuracy', type: 'quantitative', title: 'val accuracy', scale: { zero: false } },
         color: { field: 'state', type: 'nominal', scale: STATE_COLORS, title: null },
         tooltip: [{ field: 'trial' }],
