@@ -8,7 +8,7 @@
  *          → Hyperband tuning on all 60,000 (+ test of the tuned model) → 10-fold CV default vs
  *          tuned with the corrected resampled t-test (see src/tune/pipeline.ts)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTrainConfig, type TrainConfigInput } from '../config.ts';
 import { loadFashionMnist } from '../data/dataset.ts';
@@ -17,6 +17,7 @@ import { formatVerify, verifyData } from '../data/verify.ts';
 import { evaluateModel, formatEvaluation } from '../evaluate/evaluate.ts';
 import { writeStudyReport, type StudyStages } from '../report/study_report.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
+import { readRunJson } from '../train/run_meta.ts';
 import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -51,7 +52,8 @@ export interface StudyResult {
 
 /** A finished training run's summary, from its run.json (when the stage was done by an earlier run). */
 function trainedSummary(trainDir: string): StudyStages['train'] {
-  const run = JSON.parse(readFileSync(join(trainDir, 'run.json'), 'utf8'));
+  const run = readRunJson(trainDir);
+  if (!run?.final || run.epochsCompleted === undefined || run.bestEpoch === undefined) return undefined;
   return { outDir: trainDir, epochs: run.epochsCompleted, bestEpoch: run.bestEpoch, final: run.final, seconds: run.timings?.totalSeconds ?? 0 };
 }
 
@@ -79,10 +81,10 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   const config = parseTrainConfig(PROFILE_TRAINING[o.profile], `${o.profile} profile`);
   const trainDir = join(o.outDir, 'lenet5');
   const ck = readCheckpoint(trainDir);
-  const finished = ck && ck.epoch >= config.epochs && existsSync(join(trainDir, 'model.json')) && existsSync(join(trainDir, 'run.json'));
-  if (finished) {
+  const trained = ck && ck.epoch >= config.epochs && existsSync(join(trainDir, 'model.json')) ? trainedSummary(trainDir) : undefined;
+  if (trained) {
     o.say(`already trained: ${trainDir}`);
-    stages.train = trainedSummary(trainDir);
+    stages.train = trained;
     record();
   } else {
     const result = await train({ config, outDir: trainDir, resume: Boolean(ck), data, progress: true, recorder: await o.recorder?.() });

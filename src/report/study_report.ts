@@ -4,10 +4,10 @@
  * folder, so the folder can be moved or published as it is.
  */
 import { join, relative } from 'node:path';
-import type { CvSummary } from '../tune/cv.ts';
+import { cvWinner, type CvSummary } from '../tune/cv.ts';
 import type { PairedTest } from '../evaluate/stats.ts';
 import type { TrialRecord } from '../tune/study.ts';
-import { pct } from '../tune/study.ts';
+import { pct, pp } from '../tune/study.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
 /** The stages as src/pipeline/study.ts records them; a stage not reached yet is absent. */
@@ -31,8 +31,6 @@ const PUBLISHED = { lenet5: 0.8982, tuned: 0.894 };
 
 /** `classDistribution` → `class distribution`. */
 const words = (key: string) => key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
-
-const pp = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
 
 export function studyReport(profile: string, stages: StudyStages, outDir: string): string {
   const link = (path: string | undefined, text: string) => (path ? `[${text}](${relative(outDir, path)})` : text);
@@ -84,7 +82,8 @@ export function studyReport(profile: string, stages: StudyStages, outDir: string
       `| 95% CI (corrected) | ${cv.summaries.map((s) => `${pct(s.ci95.low)} – ${pct(s.ci95.high)}`).join(' | ')} |${paired && cv.comparison ? ` ${pp(cv.comparison.ci.low)} – ${pp(cv.comparison.ci.high)} |` : ''}`, '');
     const c = cv.comparison;
     if (c) {
-      const verdict = c.p < 0.05 ? `**${c.meanDiff > 0 ? c.second : c.first} is better** at the 5% level` : 'no significant difference at the 5% level';
+      const winner = cvWinner(c);
+      const verdict = winner ? `**${winner} is better** at the 5% level` : 'no significant difference at the 5% level';
       out.push(`${c.second} − ${c.first}: corrected resampled t-test (Nadeau & Bengio) t = ${c.t.toFixed(3)}, df = ${c.df}, p = ${c.p.toPrecision(3)}: ${verdict}.`, '');
     }
     out.push(image(cv.files.chartPng, 'held-out accuracy per fold'), '');

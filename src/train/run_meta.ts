@@ -2,8 +2,31 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { hostname, cpus } from 'node:os';
+import { join } from 'node:path';
 import { currentBackend } from '../backend/select.ts';
 import { dataFingerprint, type FashionMnist } from '../data/dataset.ts';
+import type { TrainResult } from './types.ts';
+
+/** The fields of a run's run.json (written by train.ts) that other stages read back. */
+export interface RunJson {
+  status?: string;
+  result?: TrainResult['status'];
+  final?: TrainResult['final'];
+  error?: string;
+  epochsCompleted?: number;
+  bestEpoch?: number;
+  timings?: { totalSeconds?: number };
+  [k: string]: unknown;
+}
+
+/** A run folder's run.json, or undefined when it is missing or unreadable. */
+export function readRunJson(dir: string): RunJson | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunJson;
+  } catch {
+    return undefined;
+  }
+}
 
 let projectVersion: string | undefined;
 export function packageVersion(): string {

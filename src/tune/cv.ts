@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { TrainConfig } from '../config.ts';
 import { stratifiedKFold, stratifiedSubset } from '../data/split.ts';
+import { pct, pp } from './study.ts';
 import { confidenceInterval, correctedResampledTTest, mean, std, type Interval, type PairedTest } from '../evaluate/stats.ts';
 import { interruption } from '../train/train.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
@@ -215,8 +216,10 @@ function interrupted(st: CvState): UserError {
   return new UserError(`interrupted with ${n} fold run${n === 1 ? '' : 's'} finished; rerun the same command to continue`, 130);
 }
 
-const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
-const pp = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
+/** The better configuration of a comparison at the 5% level, or null when the difference is not significant. */
+export function cvWinner(c: PairedTest & { first: string; second: string }): string | null {
+  return c.p < 0.05 ? (c.meanDiff > 0 ? c.second : c.first) : null;
+}
 
 /** The per-fold table, each configuration's mean ± std and 95% CI, and the paired test. */
 export function formatCv(r: CvResult): string {
@@ -233,7 +236,8 @@ export function formatCv(r: CvResult): string {
   }
   const c = r.comparison;
   if (c) {
-    const verdict = c.p < 0.05 ? `${c.meanDiff > 0 ? c.second : c.first} is better (p < 0.05)` : 'no significant difference at the 5% level';
+    const winner = cvWinner(c);
+    const verdict = winner ? `${winner} is better (p < 0.05)` : 'no significant difference at the 5% level';
     lines.push(`${c.second} − ${c.first}: ${pp(c.meanDiff)}, 95% CI [${pp(c.ci.low)}, ${pp(c.ci.high)}], corrected resampled t = ${c.t.toFixed(3)}, df = ${c.df}, p = ${c.p.toPrecision(3)} (n_test/n_train = ${c.testTrainRatio.toFixed(4)}): ${verdict}`);
   }
   lines.push(`files: ${r.files.results}, ${r.files.table}, ${r.files.chartPng}`);

@@ -16,6 +16,7 @@ import { stratifiedKFold, stratifiedSubset } from '../data/split.ts';
 import { RunStore } from '../store/run_store.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
 import { TrainingInterrupted, train } from '../train/train.ts';
+import { readRunJson, type RunJson } from '../train/run_meta.ts';
 import type { EpochMetrics, RunStatus, TrainResult } from '../train/types.ts';
 import { UserError } from '../util/errors.ts';
 import { makePruner } from './strategies/index.ts';
@@ -62,21 +63,6 @@ export function resolveSplit(spec: SplitSpec, labels: Uint8Array): { train: Int3
   return { train: fold.train.map((i) => pool[i]), val: fold.val.map((i) => pool[i]) };
 }
 
-interface RunJson {
-  status?: string;
-  result?: TrainResult['status'];
-  final?: TrainResult['final'];
-  error?: string;
-  [k: string]: unknown;
-}
-
-function readRunJson(dir: string): RunJson | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunJson;
-  } catch {
-    return undefined;
-  }
-}
 
 function readMetrics(dir: string): EpochMetrics[] {
   const path = join(dir, 'metrics.jsonl');

@@ -289,6 +289,9 @@ export function bestConfigFile(best: TrialRecord, o: Pick<TuneSettings, 'base' |
 
 const summary = (t: TrialRecord) => ({ number: t.number, name: t.name, state: t.state, objective: t.objective ?? null, epochs: t.values.length, seconds: t.seconds ?? null, params: t.params, error: t.error });
 
+/** A difference of two accuracies in percentage points, signed. */
+export const pp = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
+
 export const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 
 function formatValue(v: unknown): string {
