@@ -45,7 +45,8 @@ if (missing.length) {
   if (!isRoot) notBuilt(`missing ${missing.join(', ')}; run: sudo apt-get install -y ${missing.join(' ')}`);
   log(`installing ${missing.join(' ')} (apt-get)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args) => spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env }).status === 0;
+  // Wait for another apt/dpkg run (unattended upgrades, a second setup) instead of failing at once.
+  const apt = (args) => spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { stdio: ['ignore', 'inherit', 'inherit'], env }).status === 0;
   if (!apt(['update', '-qq']) || !apt(['install', '-y', '-qq', '--no-install-recommends', ...missing])) {
     notBuilt(`apt-get install ${missing.join(' ')} failed (see above)`);
   }

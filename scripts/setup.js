@@ -47,6 +47,8 @@ function dpkgInstalled(pkg) {
 const hasApt = existsSync('/usr/bin/apt-get');
 const dataDirs = [process.env.FMNIST_DATA_DIR, join(root, 'data/fashion-mnist'), '/usr/share/datasets/fashion-mnist'].filter(Boolean);
 const haveData = dataDirs.some((d) => existsSync(join(d, 'train-images-idx3-ubyte.gz')) || existsSync(join(d, 'train-images-idx3-ubyte')));
+// Not python3-torch: only `fmnist bench`'s PyTorch peer (bench/peer_pytorch.py) needs it, about 1 GB,
+// and `fmnist bench` names the package when it is missing.
 const wanted = [
   // The data, unless the user has it elsewhere.
   ...(!haveData ? ['dataset-fashion-mnist'] : []),
@@ -56,7 +58,9 @@ const wanted = [
 if (wanted.length && hasApt) {
   if (isRoot) {
     log(`installing Debian packages: ${wanted.join(' ')}…`);
-    const ok = run('apt-get', ['update', '-qq']) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...wanted], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    // Wait for another apt/dpkg run (unattended upgrades, a second setup) instead of failing at once.
+    const lock = ['-o', 'DPkg::Lock::Timeout=600'];
+    const ok = run('apt-get', [...lock, 'update', '-qq']) && run('apt-get', [...lock, 'install', '-y', '-qq', '--no-install-recommends', ...wanted], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
     if (!ok) log(`could not install ${wanted.join(' ')}; run: sudo apt-get install ${wanted.join(' ')}`);
   } else {
     log(`missing Debian packages; run: sudo apt-get install ${wanted.join(' ')}`);

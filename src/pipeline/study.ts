@@ -2,15 +2,16 @@
  * The study pipeline (`fmnist study`, `npm start`): the published study's stages in order, each
  * writing under one folder and resuming where an interrupted run stopped.
  *
- *   quick: verify data → explore → train LeNet-5 briefly on a subset → evaluate on the test set
- *          → a few TPE trials on a subset (+ test of the tuned model) → 3-fold CV default vs tuned
- *   full:  verify data → explore → train LeNet-5 with the default recipe → evaluate on the test set
- *          → Hyperband tuning on all 60,000 (+ test of the tuned model) → 10-fold CV default vs
- *          tuned with the corrected resampled t-test (see src/tune/pipeline.ts)
+ *   1 verify the data → 2 explore → 3 train LeNet-5 → 4 evaluate on the test set → 5 tune (from
+ *   the defaults as trial 0; the best retrained and tested once) → 6 cross-validate the default
+ *   against the tuned configuration with the corrected resampled t-test.
+ *
+ * How much each stage trains is the profile's (src/pipeline/profiles.ts); stages 5–6 are in
+ * tune_cv.ts.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTrainConfig, type TrainConfigInput } from '../config.ts';
+import { parseTrainConfig } from '../config.ts';
 import { loadFashionMnist } from '../data/dataset.ts';
 import { explore } from '../data/explore.ts';
 import { formatVerify, verifyData } from '../data/verify.ts';
@@ -21,14 +22,7 @@ import { readRunJson } from '../train/run_meta.ts';
 import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
-
-export type Profile = 'quick' | 'full';
-
-/** The LeNet-5 settings per profile: quick is minutes on a laptop, full is the default recipe. */
-export const PROFILE_TRAINING: Record<Profile, TrainConfigInput> = {
-  quick: { epochs: 3, limit: 12000 },
-  full: {},
-};
+import { PROFILES, type Profile } from './profiles.ts';
 
 export interface StudyOptions {
   profile: Profile;
@@ -38,7 +32,7 @@ export interface StudyOptions {
   recorder?: () => Promise<RunRecorder | undefined>;
   /** Run store for the tuning trials and CV folds (default: FMNIST_DB or runs/fmnist.db). */
   db?: string;
-  /** Tuning trials / CV folds at once in worker processes (default: see src/tune/pipeline.ts). */
+  /** Tuning trials / CV folds at once in worker processes (default: the profile's). */
   parallel?: number;
 }
 
@@ -78,7 +72,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   record();
 
   o.say(`== 3/6 train LeNet-5 (${o.profile} profile)`);
-  const config = parseTrainConfig(PROFILE_TRAINING[o.profile], `${o.profile} profile`);
+  const config = parseTrainConfig(PROFILES[o.profile].train, `${o.profile} profile`);
   const trainDir = join(o.outDir, 'lenet5');
   const ck = readCheckpoint(trainDir);
   const trained = ck && ck.epoch >= config.epochs && existsSync(join(trainDir, 'model.json')) ? trainedSummary(trainDir) : undefined;
@@ -98,7 +92,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   stages.evaluate = { accuracy: evaluation.accuracy, loss: evaluation.loss, macroF1: evaluation.macroF1, files: evaluation.files };
   record();
 
-  const { runTuningStage, runCvStage } = await import('../tune/pipeline.ts');
+  const { runTuningStage, runCvStage } = await import('./tune_cv.ts');
   const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel };
   o.say(`== 5/6 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
   stages.tune = await runTuningStage(tuning);
@@ -106,8 +100,12 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
 
   const bestConfig = stages.tune.files.bestConfig;
   if (bestConfig) {
-    o.say('== 6/6 cross-validate the default vs the tuned configuration on the same stratified folds');
-    stages.cv = await runCvStage(tuning, bestConfig);
+    // Trial 0 is the default configuration: when it stays the best there is no tuned one to compare.
+    const keptStart = stages.tune.best?.name === stages.tune.start?.name;
+    o.say(keptStart
+      ? '== 6/6 cross-validate the default configuration (tuning found nothing better than it on the validation split)'
+      : '== 6/6 cross-validate the default vs the tuned configuration on the same stratified folds');
+    stages.cv = await runCvStage(tuning, keptStart ? null : bestConfig);
     record();
   } else {
     o.say('== 6/6 skipped: no tuning trial finished, so there is no tuned configuration to compare');

@@ -53,6 +53,25 @@ test('the CV table has one row per fold, the paired difference, and the t-test v
   assert.match(better, /\*\*default is better\*\* at the 5% level/);
 });
 
+test('the headline puts every figure beside the published study\'s, and says what is not reached yet', () => {
+  const md = studyReport('standard', { ...stages, train: { outDir: `${dir}/lenet5`, epochs: 30, bestEpoch: 27, final: { valAcc: 0.9215 }, seconds: 300 } }, dir);
+  assert.ok(md.includes('| LeNet-5, default settings | 89.82% | 92.15% validation (+2.33 pp), **91.68%** test (+1.86 pp) |'));
+  assert.ok(md.includes('| LeNet-5, tuned | 89.40% | 91.23% validation (+1.83 pp), **91.01%** test (+1.61 pp) |'));
+  assert.ok(md.includes('| LeNet-5, cross-validation | not reported | default 91.00% ± 1.00, tuned 91.00% ± 1.00 |'));
+  assert.ok(md.includes('| transfer learning, VGG16 | 10.00% | not part of this study yet |'));
+  const early = studyReport('standard', { data: stages.data }, dir);
+  assert.ok(early.includes('| LeNet-5, default settings | 89.82% | not reached yet |'));
+  assert.ok(early.indexOf('## Against the published study') < early.indexOf('## 1. Data'), 'the comparison comes first');
+});
+
+test('tuning that kept its starting configuration says so', () => {
+  const kept = studyReport('full', { tune: { ...stages.tune!, epochs: 30, start: { name: 'trial-000', objective: 0.9215 }, best: { name: 'trial-000', params: {}, objective: 0.9215 } } }, dir);
+  assert.match(kept, /30 epochs per trial at most/);
+  assert.match(kept, /Best: trial-000, validation accuracy 92\.15% — the default configuration itself: no trial beat it/);
+  const beat = studyReport('full', { tune: { ...stages.tune!, start: { name: 'trial-000', objective: 0.91 } } }, dir);
+  assert.match(beat, /Best: trial-007, validation accuracy 91\.23%; the default configuration \(trial-000\): 91\.00%, \+0\.23 pp/);
+});
+
 test('writeStudyReport writes report.md in the study folder', () => {
   const out = mkdtempSync(join(tmpdir(), 'fmnist-report-'));
   const path = writeStudyReport('quick', { data: stages.data }, out);

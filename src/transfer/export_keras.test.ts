@@ -11,11 +11,11 @@ import { h5pyPython, pythonCheck } from './h5/python_check.ts';
 import { efficientnet } from '../models/efficientnet.ts';
 import { saveModel, loadModel } from '../store/model_io.ts';
 import { assertClose } from '../backend/testing.ts';
+import { KERAS_H5_DIR as FIXTURES } from '../../test/fixtures/index.ts';
 
 tf.env().set('PROD', true);
 await tf.setBackend('cpu');
 
-const FIXTURES = new URL('../../../shared/fixtures/keras-h5/', import.meta.url).pathname;
 const PY = h5pyPython();
 
 test('import → save → load → export keras-h5 → Python-side layout check → import again: same network, same outputs', async () => {

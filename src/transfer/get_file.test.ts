@@ -11,11 +11,11 @@ import { getFile, kerasHome, ourCacheDir } from './get_file.ts';
 import { UserError } from '../util/errors.ts';
 import { mobilenet } from '../models/mobilenet.ts';
 import { vgg16 } from '../models/vgg16.ts';
+import { KERAS_H5_DIR as FIXTURES } from '../../test/fixtures/index.ts';
 
 tf.env().set('PROD', true);
 await tf.setBackend('cpu');
 
-const FIXTURES = new URL('../../../shared/fixtures/keras-h5/', import.meta.url).pathname;
 const BODY = Buffer.from('pretend these are Keras weights '.repeat(5000));
 const MD5 = createHash('md5').update(BODY).digest('hex');
 const SHA256 = createHash('sha256').update(BODY).digest('hex');

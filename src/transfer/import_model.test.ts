@@ -12,12 +12,12 @@ import { DEBIAN_DIR } from '../data/source.ts';
 import { lossAndAccuracy, predictProbabilities } from '../evaluate/predict.ts';
 import { UserError } from '../util/errors.ts';
 import { assertClose } from '../backend/testing.ts';
+import { KERAS_H5_DIR as FIXTURES } from '../../test/fixtures/index.ts';
 
 tf.env().set('PROD', true);
 // Inference only: the wasm backend runs the 10,000 test images in seconds.
 await tf.setBackend('wasm');
 
-const FIXTURES = new URL('../../../shared/fixtures/keras-h5/', import.meta.url).pathname;
 const DATA_DIR = process.env.FMNIST_DATA_DIR ?? DEBIAN_DIR;
 const haveData = existsSync(join(DATA_DIR, 't10k-images-idx3-ubyte.gz')) || existsSync(join(DATA_DIR, 't10k-images-idx3-ubyte'));
 

@@ -10,12 +10,12 @@ import { mobilenet } from '../models/mobilenet.ts';
 import { vgg16 } from '../models/vgg16.ts';
 import { Normalization, registerKerasLayers } from '../models/keras_layers.ts';
 import { UserError } from '../util/errors.ts';
+import { KERAS_H5_DIR as FIXTURES } from '../../test/fixtures/index.ts';
 
 tf.env().set('PROD', true);
 await tf.setBackend('cpu');
 registerKerasLayers();
 
-const FIXTURES = new URL('../../../shared/fixtures/keras-h5/', import.meta.url).pathname;
 const MOBILENET = join(FIXTURES, 'mobilenet_2_5_224_tf_no_top.h5');
 
 const absSum = (m: tf.LayersModel) => m.weights.reduce((s, w) => s + (tf.sum(tf.abs(w.read())).dataSync()[0]), 0);

@@ -40,7 +40,7 @@ const STUDY_KEYS = new Set(['limit', 'valSplit']);
  * The default LeNet-5 space, around the project's recipe (AdamW 2e-3 cosine, shift 1 + flips):
  * wide enough that the recipe is inside it, narrow enough that a few dozen trials cover it.
  */
-export function defaultSpace(epochs: number): Record<string, unknown> {
+export function defaultSpace(epochs?: number): Record<string, unknown> {
   return {
     lr: { type: 'loguniform', low: 1e-4, high: 1e-2 },
     batchSize: { type: 'choice', values: [32, 64, 128, 256] },
@@ -50,7 +50,9 @@ export function defaultSpace(epochs: number): Record<string, unknown> {
     labelSmoothing: { type: 'uniform', low: 0, high: 0.2 },
     augmentShift: { type: 'int', low: 0, high: 2 },
     augmentFlip: { type: 'choice', values: [true, false] },
-    epochs,
+    // Without a budget of their own, trials train for the base configuration's epochs: the final
+    // schedule, so the winner is the best full-length recipe rather than the best short one.
+    ...(epochs === undefined ? {} : { epochs }),
   };
 }
 
@@ -184,6 +186,14 @@ export function samplePrior(d: Distribution, rng: Rng): ParamValue {
 /** A trial's config input: base settings ← fixed space values ← the trial's parameters. */
 export function trialConfigInput(base: Record<string, unknown>, space: SearchSpace, params: Params): Record<string, unknown> {
   return { ...base, ...space.fixed, ...params };
+}
+
+/**
+ * The searched settings of a configuration: the parameters of the trial that starts every study
+ * (Optuna's enqueue_trial), so that the study's best is never worse than where it started.
+ */
+export function paramsOf(space: SearchSpace, config: Record<string, unknown>): Params {
+  return Object.fromEntries(space.params.map((p) => [p.key, config[p.key] as ParamValue]));
 }
 
 /** Whether `key` is searched in the space. */

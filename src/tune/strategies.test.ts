@@ -120,6 +120,16 @@ test('hyperband: brackets, rungs and shares follow Hyperband for R = 9, η = 3',
   assert.deepEqual(new Set(Array.from({ length: 4 }, (_, n) => bracketOf(h, n))).size >= 2, true, 'a short study sees several brackets');
 });
 
+test('hyperband over the 30-epoch recipe: rungs start at epoch 2, not inside the warm-up epoch; one round is 17 trials', () => {
+  const spec = makeStrategy('hyperband', { space: parseSpace({ lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, epochs: 30 }), seed: 0, trials: 17, epochs: 30, pruner: 'median' }).prunerSpec;
+  assert.deepEqual(spec, { kind: 'hyperband', minEpochs: 2, maxEpochs: 30, eta: 3 });
+  const h = spec as { minEpochs: number; maxEpochs: number; eta: number };
+  assert.deepEqual([0, 1, 2].map((b) => rungEpochs(h, b)), [[2, 6, 18], [6, 18], [18]]);
+  assert.deepEqual(bracketWeights(h), [9, 5, 3]);
+  const nine = makeStrategy('hyperband', { space: parseSpace({ lr: { type: 'loguniform', low: 1e-4, high: 1e-2 }, epochs: 9 }), seed: 0, trials: 17, epochs: 9, pruner: 'median' }).prunerSpec;
+  assert.deepEqual(nine, { kind: 'hyperband', minEpochs: 1, maxEpochs: 9, eta: 3 }, 'short budgets keep epoch 1 as the first rung');
+});
+
 test('hyperband pruner keeps the top 1/η of a bracket at a rung, and never prunes off-rung', () => {
   const h = { minEpochs: 1, maxEpochs: 9, eta: 3 };
   const pruner = new HyperbandPruner(h);

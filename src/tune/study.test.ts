@@ -15,7 +15,7 @@ import { RunStore } from '../store/run_store.ts';
 import { runCv } from './cv.ts';
 import { JobRunner, resolveSplit } from './job.ts';
 import { InProcessScheduler } from './scheduler.ts';
-import { parseSpace } from './space.ts';
+import { defaultSpace, paramsOf, parseSpace } from './space.ts';
 import { runTune, type StudyState } from './study.ts';
 
 let data: FashionMnist;
@@ -70,6 +70,8 @@ test('tune: kill -9 mid-trial, rerun the same command: finished trials are not r
   assert.equal(after.id, before.id);
   assert.deepEqual(after.trials.map((t) => t.state), ['done', 'done', 'done', 'done']);
   assert.deepEqual(after.trials[2].params, before.trials[2].params, 'the interrupted trial kept its parameters');
+  assert.equal(after.trials[0].start, true);
+  assert.deepEqual(after.trials[0].params, paramsOf(parseSpace(defaultSpace()), parseTrainConfig({})), 'trial 0 is the default configuration');
   assert.deepEqual(['trial-000', 'trial-001'].map(stamp), finishedStamps, 'finished trial folders untouched');
   const metrics = readFileSync(join(out, 'trials', 'trial-002', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
   assert.deepEqual(metrics, [1, 2]);
@@ -118,6 +120,8 @@ test('tune --parallel 2: workers write the store concurrently, die with their pa
   const st = readState(out);
   assert.equal(st.trials.length, 8);
   assert.ok(st.trials.every((t) => t.state === 'done' || t.state === 'pruned'));
+  assert.equal(st.trials[0].start, true);
+  assert.deepEqual([st.trials[0].state, st.trials[0].values.length], ['done', 3], 'the starting configuration is never pruned');
   store = RunStore.open(db);
   const rows = store.listRuns({ group: st.id });
   assert.deepEqual(rows.map((r) => r.name).sort(), st.trials.map((t) => t.name), 'exactly one store row per trial');

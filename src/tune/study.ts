@@ -9,6 +9,10 @@
  * written before it starts, so a rerun after a kill reuses them; finished trials are skipped;
  * an unfinished one continues from its checkpoint (see job.ts). `--trials` may grow on a rerun;
  * every other setting must match.
+ *
+ * Trial 0 is always the configuration the study starts from (the defaults, or --config), run to
+ * the end without pruning (Optuna's enqueue_trial): the best trial is then never worse than the
+ * starting point on the study's own objective, and "tuned" can be compared with "untuned".
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,7 +27,7 @@ import { formatDuration } from '../util/progress.ts';
 import { JobRunner, objectiveOf, type Job, type JobResult } from './job.ts';
 import { writeHistoryChart, writeParamsChart } from './report.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { Params, SearchSpace } from './space.ts';
+import { paramsOf, type Params, type SearchSpace } from './space.ts';
 import { makeStrategy, type StrategyName } from './strategies/index.ts';
 import type { PeerCurve, PrunerSpec, TrialState, TrialView } from './types.ts';
 
@@ -49,6 +53,8 @@ export interface TrialRecord {
   params: Params;
   config: TrainConfig;
   state: TrialState;
+  /** The starting configuration (trial 0): never pruned. */
+  start?: boolean;
   /** Validation accuracy per epoch. */
   values: number[];
   /** Validation accuracy after the last epoch (done trials). */
@@ -145,15 +151,16 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   const views = (): TrialView[] => st.trials.map((t) => ({ number: t.number, params: t.params, state: t.state, objective: t.objective, values: t.values }));
 
   const newTrial = (number: number): TrialRecord => {
-    const params = strategy.sampler.suggest(number, views());
+    const start = number === 0;
+    const params = start ? paramsOf(o.space, common) : strategy.sampler.suggest(number, views());
     const name = `trial-${pad(number)}`;
     const config = parseTrainConfig({ ...o.base, ...o.space.fixed, ...params, limit: o.limit, valSplit: o.valSplit }, name);
-    return { number, name, params, config, state: 'running', values: [], outDir: join('trials', name) };
+    return { number, name, params, config, state: 'running', ...(start ? { start } : {}), values: [], outDir: join('trials', name) };
   };
 
   const jobFor = (t: TrialRecord): Job => ({
     kind: 'trial', group: st.id, name: t.name, outDir: join(outDir, t.outDir), config: t.config, db: o.db,
-    prune: strategy.prunerSpec.kind === 'none' ? undefined : { number: t.number, spec: strategy.prunerSpec, peers: st.trials.map(curve) },
+    prune: strategy.prunerSpec.kind === 'none' || t.start ? undefined : { number: t.number, spec: strategy.prunerSpec, peers: st.trials.map(curve) },
   });
 
   const finish = (t: TrialRecord, r: JobResult) => {
@@ -172,7 +179,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   const describe = (t: TrialRecord) => {
     const last = t.values[t.values.length - 1];
     const what = t.state === 'done' ? `val_acc ${pct(t.objective)}` : t.state === 'pruned' ? `pruned after epoch ${t.values.length} (val_acc ${pct(last)})` : `failed: ${t.error}`;
-    return `${t.name} ${what} ${formatDuration(t.seconds ?? 0)}  ${formatParams(t.params)}`;
+    return `${t.name}${t.start ? ' (start)' : ''} ${what} ${formatDuration(t.seconds ?? 0)}  ${formatParams(t.params)}`;
   };
 
   // ---- the loop: keep every slot busy until the planned trials are done
@@ -287,7 +294,7 @@ export function bestConfigFile(best: TrialRecord, o: Pick<TuneSettings, 'base' |
   return cfg;
 }
 
-const summary = (t: TrialRecord) => ({ number: t.number, name: t.name, state: t.state, objective: t.objective ?? null, epochs: t.values.length, seconds: t.seconds ?? null, params: t.params, error: t.error });
+const summary = (t: TrialRecord) => ({ number: t.number, name: t.name, start: t.start ?? false, state: t.state, objective: t.objective ?? null, epochs: t.values.length, seconds: t.seconds ?? null, params: t.params, error: t.error });
 
 /** A difference of two accuracies in percentage points, signed. */
 export const pp = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;

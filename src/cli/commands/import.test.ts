@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../main.ts';
+import { KERAS_H5_DIR as FIXTURES } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = new URL('../../../../shared/fixtures/keras-h5/', import.meta.url).pathname;
 
 /** Run `fmnist ARGS` in this process; what it printed and its exit code. */
 async function fmnist(...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { runStudy, type Profile } from '../../pipeline/study.ts';
+import { PROFILE_NAMES, PROFILES, type Profile } from '../../pipeline/profiles.ts';
+import { runStudy } from '../../pipeline/study.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, parse, say, useBackend } from '../context.ts';
 import { openRecorder } from '../recorder.ts';
@@ -9,13 +10,13 @@ import { installInterruptHandlers } from './train.ts';
 export function register(program: Command): void {
   program.command('study')
     .description('the published study end to end: data, exploration, LeNet-5 training and evaluation, tuning, cross-validation (resumable)')
-    .option('--profile <name>', 'quick (minutes) or full (the study\'s scale)', 'quick')
+    .option('--profile <name>', PROFILE_NAMES.map((n) => `${n}: ${PROFILES[n].what}`).join('; '), 'standard')
     .option('--out <dir>', 'where everything goes (default out/study-PROFILE)')
     .option('--db <file>', 'run store (default runs/fmnist.db)')
-    .option('--parallel <p>', 'tuning trials and CV folds at once, each in its own process (default: full one per core, at most 4; quick 1)', parse.int('--parallel', 1))
+    .option('--parallel <p>', 'tuning trials and CV folds at once, each in its own process (default: one per core, at most 4; quick 1)', parse.int('--parallel', 1))
     .action(async (o: { profile: string; out?: string; db?: string; parallel?: number }, cmd: Command) => {
       const g = globals(cmd);
-      if (o.profile !== 'quick' && o.profile !== 'full') throw new UserError(`--profile must be quick or full, got '${o.profile}'`);
+      if (!(PROFILE_NAMES as readonly string[]).includes(o.profile)) throw new UserError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got '${o.profile}'`);
       await useBackend(g);
       installInterruptHandlers();
       const result = await runStudy({

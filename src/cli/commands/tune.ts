@@ -12,9 +12,6 @@ import { UserError } from '../../util/errors.ts';
 import { emit, globals, parse, say, useBackend } from '../context.ts';
 import { installInterruptHandlers } from './train.ts';
 
-/** Epoch budget per trial when neither --epochs, the space nor --config sets one (η² for hyperband's η = 3). */
-export const DEFAULT_TUNE_EPOCHS = 9;
-
 export function register(program: Command): void {
   program.command('tune')
     .description('tune hyperparameters on a held-out validation split (random, hyperband or TPE, with pruning); resumable: rerun to continue')
@@ -22,7 +19,7 @@ export function register(program: Command): void {
     .option('--trials <n>', 'trials to run (may grow on a rerun)', parse.int('--trials', 1), 20)
     .option('--space <file>', 'search space JSON (default: the LeNet-5 space; see src/tune/space.ts)')
     .option('--config <file>', 'settings every trial starts from (JSON, as for fmnist train)')
-    .option('--epochs <n>', `epochs per trial (hyperband: the most a trial gets; default ${DEFAULT_TUNE_EPOCHS})`, parse.int('--epochs', 1))
+    .option('--epochs <n>', 'epochs per trial, fewer than the final schedule for a cheaper search (hyperband: the most a trial gets; default: the epochs of --config or of the default recipe)', parse.int('--epochs', 1))
     .option('--limit <n>', 'tune on a stratified subset of n training images', parse.int('--limit', 10))
     .option('--val-split <x>', 'held-out validation fraction of the training images', parse.num('--val-split'), 0.1)
     .option('--seed <n>', 'sampling seed (trial n draws from seed and n alone)', parse.int('--seed', 0), 0)
@@ -42,12 +39,10 @@ export function register(program: Command): void {
       // The study owns which images train and validate.
       delete base.limit;
       delete base.valSplit;
-      const space = o.space ? readSpaceFile(String(o.space)) : parseSpace(defaultSpace(DEFAULT_TUNE_EPOCHS), 'default space');
+      const space = o.space ? readSpaceFile(String(o.space)) : parseSpace(defaultSpace(), 'default space');
       if (o.epochs !== undefined) {
         if (space.params.some((p) => p.key === 'epochs')) throw new UserError(`--epochs: the search space already searches 'epochs'; drop one of them`);
         space.fixed.epochs = o.epochs;
-      } else if (space.fixed.epochs === undefined && base.epochs === undefined && !space.params.some((p) => p.key === 'epochs')) {
-        space.fixed.epochs = DEFAULT_TUNE_EPOCHS;
       }
 
       await useBackend(g);

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attrStrings, openKerasH5, withKerasH5 } from './read.ts';
 import { UserError } from '../../util/errors.ts';
+import { KERAS_H5_DIR as FIXTURES } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = new URL('../../../../shared/fixtures/keras-h5/', import.meta.url).pathname;
 
 /**
  * What h5py (Debian's python3-h5py, independent of h5wasm) reads from each real Keras file:

@@ -62,7 +62,9 @@ export function makeStrategy(name: string, o: StrategyOptions): Strategy {
       return { name: 'tpe', sampler: new TpeSampler(o.space, o.seed, { startupTrials: startupFor(o.trials, 10) }), prunerSpec: median };
     case 'hyperband': {
       if (o.space.params.some((p) => p.key === 'epochs')) throw new UserError(`hyperband: 'epochs' is its budget, not a searched setting; give it one value (the most epochs a trial may get)`);
-      const h: HyperbandSettings = { minEpochs: 1, maxEpochs: o.epochs, eta: 3 };
+      // At most four brackets (rungs at r, rη, rη², rη³ < R): a longer budget starts its rungs later
+      // rather than judging 30-epoch schedules after their first (warm-up) epoch.
+      const h: HyperbandSettings = { minEpochs: Math.max(1, Math.ceil(o.epochs / 27)), maxEpochs: o.epochs, eta: 3 };
       if (o.epochs < h.eta) throw new UserError(`hyperband: an epoch budget of ${o.epochs} leaves nothing to halve; use --epochs ${h.eta ** 2} or more (or another --strategy)`);
       return { name: 'hyperband', sampler: new RandomSampler(o.space, o.seed), prunerSpec: { kind: 'hyperband', ...h } };
     }

@@ -73,8 +73,10 @@ function suggestOne(dist: Distribution, good: ParamValue[], bad: ParamValue[], c
     return dist.values[best];
   }
   const r = numericRange(dist);
-  const l = parzen(good.map((v) => r.fromValue(v as number)), r.lo, r.hi);
-  const g = parzen(bad.map((v) => r.fromValue(v as number)), r.lo, r.hi);
+  // The starting trial may lie outside the space (a --config value): it cannot shape a density over the range.
+  const inRange = (vs: ParamValue[]) => vs.map((v) => r.fromValue(v as number)).filter((x) => x >= r.lo && x <= r.hi);
+  const l = parzen(inRange(good), r.lo, r.hi);
+  const g = parzen(inRange(bad), r.lo, r.hi);
   let best = l.mus[0];
   let bestScore = -Infinity;
   for (let i = 0; i < candidates; i++) {
