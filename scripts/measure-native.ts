@@ -12,21 +12,18 @@
  *                     timed epoch (--images N times a partial epoch and scales it to 60,000).
  * vgg16_forward       VGG16 conv base (13 conv3x3 same relu + 5 maxPool 2), 32x32x3, batch 256:
  *                     one warm-up pass, then the best of two timed passes.
- * --peer              runs ../shared/bench/peer_pytorch.py (/usr/bin/python3) on the same tasks
- *                     just before, and prints time ratios (ours / peer: < 1 is faster).
+ * --peer              runs the project's PyTorch peer, bench/peer_pytorch.py (/usr/bin/python3,
+ *                     needs python3-torch), on the same tasks just before, and prints time ratios
+ *                     (ours / peer: < 1 is faster).
  * --profile           wraps every kernel of the backend with a timer and prints per-kernel totals
  *                     for the timed part; "outside kernels" is tfjs' own bookkeeping and JS glue.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendName } from '../src/backend/select.ts';
+import { DEFAULT_PEER as PEER, PYTHON, peerProblem } from '../src/bench/bench.ts';
 import { loadFashionMnist } from '../src/data/dataset.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PEER = resolve(ROOT, '../shared/bench/peer_pytorch.py');
 const TRAIN_IMAGES = 60000;
 // The peer runs with the environment this script started with, whatever the backend's loading does
 // to this process's (src/backend/native/addon.ts sets OMP_WAIT_POLICY only while it loads).
@@ -218,11 +215,12 @@ const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** di
 
 function runPeer(tasks: string[], threads: number): Map<string, Result> {
   const out = new Map<string, Result>();
-  if (!existsSync(PEER) || !existsSync('/usr/bin/python3')) {
-    process.stderr.write(`peer: ${PEER} or /usr/bin/python3 missing; skipped\n`);
+  const problem = peerProblem(PEER);
+  if (problem) {
+    process.stderr.write(`peer skipped: ${problem}\n`);
     return out;
   }
-  const r = spawnSync('/usr/bin/python3', [PEER, '--tasks', tasks.join(','), '--threads', String(threads)], { encoding: 'utf8', env: STARTUP_ENV });
+  const r = spawnSync(PYTHON, [PEER, '--tasks', tasks.join(','), '--threads', String(threads)], { encoding: 'utf8', env: STARTUP_ENV });
   for (const line of (r.stdout ?? '').split('\n')) {
     if (!line.startsWith('{')) continue;
     const row = JSON.parse(line) as Result;

@@ -78,6 +78,12 @@ export function readConfigFile(path: string): Record<string, unknown> {
   return (typeof obj.config === 'object' && obj.config !== null && !Array.isArray(obj.config) ? obj.config : obj) as Record<string, unknown>;
 }
 
+/** The settings a file and flags set (flags given as undefined set nothing): what a resumed run is checked against. */
+export function settingsGiven(file: Record<string, unknown> | undefined, flags: Record<string, unknown>): (keyof TrainConfig)[] {
+  const keys = new Set([...Object.keys(file ?? {}), ...Object.entries(flags).filter(([, v]) => v !== undefined).map(([k]) => k)]);
+  return [...keys] as (keyof TrainConfig)[];
+}
+
 /** defaults ← file ← flags (flags given as undefined are ignored). */
 export function mergeConfig(file: Record<string, unknown> | undefined, flags: Record<string, unknown>, origin = 'config'): TrainConfig {
   const merged: Record<string, unknown> = { ...(file ?? {}) };

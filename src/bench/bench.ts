@@ -9,8 +9,26 @@ import { fileURLToPath } from 'node:url';
 import type { TaskName, WorkloadResult } from './workloads.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEFAULT_PEER = resolve(ROOT, '../shared/bench/peer_pytorch.py');
-const PYTHON = '/usr/bin/python3';
+/** The project's PyTorch peer (bench/peer_pytorch.py), found from this module, not the cwd. */
+export const DEFAULT_PEER = join(ROOT, 'bench', 'peer_pytorch.py');
+/** Debian's Python, where python3-torch and python3-numpy install. */
+export const PYTHON = '/usr/bin/python3';
+/** What to install for the peer; the npm setup leaves it out (about 1 GB, only `fmnist bench` uses it). */
+export const PEER_PACKAGES = 'python3-torch python3-numpy';
+
+/**
+ * Why the peer cannot run, in one line, or undefined when it can: no script, no /usr/bin/python3,
+ * or PyTorch/NumPy missing or failing to import there (then which Debian packages to install).
+ */
+export function peerProblem(peer: string = DEFAULT_PEER): string | undefined {
+  if (!existsSync(peer)) return `peer script not found at ${peer}`;
+  if (!existsSync(PYTHON)) return `${PYTHON} not found: sudo apt-get install python3 ${PEER_PACKAGES}`;
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+  if (probe.status === 0) return undefined;
+  const last = (probe.stderr ?? '').trim().split('\n').pop() ?? '';
+  if (/ModuleNotFoundError/.test(last)) return `PyTorch peer needs ${PEER_PACKAGES} (${PYTHON}: ${last.replace(/^ModuleNotFoundError: /, '')}): sudo apt-get install ${PEER_PACKAGES}`;
+  return `PyTorch does not import in ${PYTHON} (${last || `exit ${probe.status}`}): sudo apt-get install --reinstall ${PEER_PACKAGES}`;
+}
 
 export interface Measurement extends Partial<WorkloadResult> {
   who: string; // 'pytorch' | backend name
@@ -51,11 +69,13 @@ function runOurs(backend: string, task: TaskName, o: { threads?: number; dataDir
   }
 }
 
-/** One task in the PyTorch peer; its peak RSS comes from getrusage in a small wrapper. */
+/**
+ * One task in the PyTorch peer. Its peak RSS comes from getrusage in a small wrapper that runs the
+ * script with runpy and prints one more JSON line, {"max_rss_mb": …}, once the script returns.
+ */
 function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: string }): Measurement {
-  if (!existsSync(peer)) return { who: 'pytorch', task, skipped: `peer script not found at ${peer}` };
-  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { who: 'pytorch', task, skipped: 'PyTorch is missing: apt-get install python3-torch python3-numpy' };
+  const problem = peerProblem(peer);
+  if (problem) return { who: 'pytorch', task, skipped: problem };
   const wrapper = [
     'import json, resource, runpy, sys',
     'sys.argv = sys.argv[1:]',

@@ -1,5 +1,6 @@
 /**
- * The benchmark's workloads, the same work as ../shared/bench/peer_pytorch.py does in PyTorch:
+ * The benchmark's workloads, the same work as the project's PyTorch peer, bench/peer_pytorch.py
+ * (its TASKS table; a task added here wants its entry there under the same name):
  *   lenet5_train_epoch  LeNet-5, Adam 1e-3, batch 64, one epoch over the 60,000 training images
  *                       (the second epoch is timed, after one to warm caches, as the peer does)
  *   vgg16_forward       VGG16 conv base (include_top=False), 32x32x3 inputs, batch 256
@@ -12,6 +13,7 @@ import { batchSlices, fillBatch, oneHot } from '../data/preprocess.ts';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/source.ts';
 import { buildModel } from '../models/index.ts';
 import { lenet5 } from '../models/lenet5.ts';
+import { makeOptimizer } from '../train/optimizer.ts';
 import { prepareTrainee, trainStep } from '../train/step.ts';
 import { Rng } from '../util/rng.ts';
 
@@ -30,7 +32,7 @@ export async function lenet5TrainEpoch(opts: { dataDir?: string; batch?: number;
   const n = Math.min(opts.images ?? data.train.count, data.train.count);
   const model = lenet5({ seed: 0 });
   const trainee = prepareTrainee(model);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = makeOptimizer({ optimizer: 'adam', momentum: 0 });
   const rng = new Rng(0);
   const xBuf = new Float32Array(batch * PIXELS);
   const norm = { kind: 'unit' as const, mean: 0, std: 1 };

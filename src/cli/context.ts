@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { BACKENDS, describeBackend, initBackend, type BackendInfo, type BackendName } from '../backend/select.ts';
+import { DB_ENV, DEFAULT_DB } from '../store/run_store.ts';
 import { UserError } from '../util/errors.ts';
 
 export interface GlobalOptions {
@@ -44,6 +45,9 @@ export function emit(g: GlobalOptions, json: unknown, human: () => string): void
 export function say(line: string): void {
   process.stderr.write(line + '\n');
 }
+
+/** The help of every command's --db option. */
+export const DB_HELP = `run store (default ${DEFAULT_DB}, env ${DB_ENV})`;
 
 /** Parsers for commander options: one-line errors that name the flag. */
 export const parse = {

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.ts';
-import { writeChart } from '../report/charts.ts';
-import { writeTileGrid } from '../report/images.ts';
+import { writeChart } from '../draw/charts.ts';
+import { writeTileGrid } from '../draw/images.ts';
 import { Rng } from '../util/rng.ts';
 import { classCounts, type FashionMnist, type SplitData } from './dataset.ts';
 import { pixelStats } from './preprocess.ts';

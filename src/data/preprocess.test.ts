@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { fillBatch, forPretrained, imagesToTensor, makeNormalization, normalizationFor, oneHot, pixelStats, batchSlices } from './preprocess.ts';
+import { fillBatch, forPretrained, imagesToTensor, makeNormalization, modelInputShape, normalizationFor, oneHot, pixelStats, batchSlices, toModelInput } from './preprocess.ts';
+import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 
 tf.env().set('PROD', true);
@@ -64,6 +65,56 @@ test('tensors are NHWC; pretrained inputs are resized and grey→RGB', () => {
   const v = y.arraySync() as number[][][][];
   assert.ok(Math.abs(v[1][10][10][0] - 128 / 255) < 1e-6 && v[1][10][10][0] === v[1][10][10][2], 'flat image stays flat, channels equal');
   tf.dispose([x, y]);
+});
+
+test('toModelInput fits 28x28 grey batches to every supported model input shape, without leaking tensors', () => {
+  const x = imagesToTensor(images(), { kind: 'unit', mean: 0, std: 1 });
+  const before = tf.memory().numTensors;
+  const fit = (shape: (number | null)[]) => {
+    const y = toModelInput(shape, x);
+    const out = { shape: y.shape, v: y.arraySync() as unknown };
+    if (y !== x) y.dispose();
+    return out;
+  };
+  // This project's models, and fully convolutional ones with unknown sizes: the batch as it is.
+  assert.equal(toModelInput([null, 28, 28, 1], x), x);
+  assert.equal(toModelInput([null, null, null, 1], x), x);
+  // Keras' Flatten(input_shape=(28, 28)) (TensorFlow's tutorial): no channel axis, same pixels.
+  const grid = fit([null, 28, 28]);
+  assert.deepEqual(grid.shape, [2, 28, 28]);
+  assert.equal((grid.v as number[][][])[0][5][3], 1);
+  // Flat: row by row, so the bright pixel at (5, 3) is element 5*28+3.
+  const flat = fit([null, 784]);
+  assert.deepEqual(flat.shape, [2, 784]);
+  assert.equal((flat.v as number[][])[0].indexOf(1), 5 * 28 + 3);
+  assert.deepEqual(fit([null, null]).shape, [2, 784]);
+  // Larger, and colour (a pretrained base): bilinear resize, grey repeated to three equal channels.
+  assert.deepEqual(fit([null, 56, 56, 1]).shape, [2, 56, 56, 1]);
+  assert.deepEqual(fit([null, 40, 32]).shape, [2, 40, 32]);
+  const rgb = fit([null, 32, 48, 3]);
+  assert.deepEqual(rgb.shape, [2, 32, 48, 3]);
+  const px = (rgb.v as number[][][][])[1][10][20];
+  assert.ok(Math.abs(px[0] - 128 / 255) < 1e-6 && px[0] === px[1] && px[1] === px[2], 'flat grey image stays flat grey in RGB');
+  // Anything else: one line naming the shape.
+  for (const shape of [[null, 28, 28, 2], [null, 1, 28, 28], [null, 100], [null], [null, 28, 28, 1, 1], [null, 0, 28, 1]]) {
+    assert.throws(() => toModelInput(shape, x), (e: Error) => e instanceof UserError && !e.message.includes('\n') &&
+      e.message.startsWith(`the model's input shape [${shape.map((d) => d ?? 'null').join(',')}] is not one that 28x28 grey images can be fed to (supported: `));
+  }
+  assert.equal(tf.memory().numTensors, before, 'no tensors left behind, errors included');
+  x.dispose();
+});
+
+test('modelInputShape checks a model before any image is fed to it', () => {
+  const model = (inputShape: number[]) => tf.sequential({ layers: [tf.layers.flatten({ inputShape }), tf.layers.dense({ units: 10 })] });
+  const tutorial = model([28, 28]);
+  assert.deepEqual(modelInputShape(tutorial), [null, 28, 28]);
+  const odd = model([28, 28, 4]);
+  assert.throws(() => modelInputShape(odd), /^UserError: the model's input shape \[null,28,28,4\] is not one/);
+  const a = tf.input({ shape: [784] });
+  const b = tf.input({ shape: [784] });
+  const twoInputs = tf.model({ inputs: [a, b], outputs: tf.layers.add().apply([a, b]) as tf.SymbolicTensor });
+  assert.throws(() => modelInputShape(twoInputs), /the model has 2 inputs; only single-input image classifiers can be fed images/);
+  for (const m of [tutorial, odd, twoInputs]) m.dispose();
 });
 
 test('one-hot labels and batch slices', () => {

@@ -1,12 +1,13 @@
 /**
- * Turning uint8 images into model inputs: scaling, NHWC batches, augmentation, and the
- * resizing / grey→RGB that ImageNet-pretrained models need.
+ * Turning uint8 images into model inputs: scaling, NHWC batches, augmentation, and fitting a
+ * batch to the input shape a model declares (toModelInput: no channel axis, flat, larger, RGB).
  *
  * Batches are filled into one reused Float32Array, so the dataset never exists as float32
  * (60,000 x 784 x 4 B = 188 MB) — only one batch at a time does.
  */
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE } from './source.ts';
+import { UserError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
@@ -94,15 +95,70 @@ export function* batchSlices(order: Int32Array, batchSize: number): Generator<In
   for (let i = 0; i < order.length; i += batchSize) yield order.subarray(i, Math.min(i + batchSize, order.length));
 }
 
-/**
- * Inputs for an ImageNet-pretrained model: bilinear resize of [n,h,w,1|3] to size×size and
- * grey→RGB by repeating the channel (pretrained filters expect three equal-ish channels).
- */
+/** Bilinear resize of [n,h,w,c] images to height×width (the same tensor when already that size). */
+export function resizeImages(x: tf.Tensor4D, height: number, width: number): tf.Tensor4D {
+  return x.shape[1] === height && x.shape[2] === width ? x : tf.image.resizeBilinear(x, [height, width]);
+}
+
+/** Grey → RGB by repeating the single channel (pretrained filters expect three equal-ish channels). */
+export function greyToRgb(x: tf.Tensor4D): tf.Tensor4D {
+  return x.shape[3] === 1 ? tf.tile(x, [1, 1, 1, 3]) : x;
+}
+
+/** Inputs for an ImageNet-pretrained model: [n,h,w,1|3] resized to size×size, grey → RGB. */
 export function forPretrained(x: tf.Tensor4D, size: number): tf.Tensor4D {
+  return tf.tidy(() => greyToRgb(resizeImages(x, size, size)));
+}
+
+const SUPPORTED_INPUTS = '[null,28,28,1], [null,28,28], [null,784], [null,H,W,1|3] or [null,H,W]';
+
+interface InputPlan { kind: 'flat' | 'grid' | 'image'; h: number; w: number; c: 1 | 3 }
+
+/** How 28x28 grey images are fitted to a model input shape; a UserError names an unsupported one. */
+function inputPlan(inputShape: readonly (number | null)[]): InputPlan {
+  const unsupported = () => new UserError(`the model's input shape [${inputShape.map((d) => d ?? 'null').join(',')}] is not one that 28x28 grey images can be fed to (supported: ${SUPPORTED_INPUTS})`);
+  const dims = inputShape.slice(1);
+  if (dims.some((d) => d !== null && !(Number.isInteger(d) && d > 0))) throw unsupported();
+  // Unknown (null) spatial sizes (fully convolutional models) take the images' own 28.
+  const [h, w] = [dims[0] ?? IMAGE_SIZE, dims[1] ?? IMAGE_SIZE];
+  if (dims.length === 1 && (dims[0] ?? PIXELS) === PIXELS) return { kind: 'flat', h: IMAGE_SIZE, w: IMAGE_SIZE, c: 1 };
+  if (dims.length === 2) return { kind: 'grid', h, w, c: 1 };
+  const c = dims[2] ?? 1;
+  if (dims.length === 3 && (c === 1 || c === 3)) return { kind: 'image', h, w, c };
+  throw unsupported();
+}
+
+/**
+ * The input shape of a model that 28x28 grey images are to be fed to, checked: one input, of a
+ * shape toModelInput can fit (otherwise a one-line UserError naming it). Check before a loop over
+ * images, so an unusable model fails once rather than once per image.
+ */
+export function modelInputShape(model: tf.LayersModel): readonly (number | null)[] {
+  if (model.inputs.length !== 1) throw new UserError(`the model has ${model.inputs.length} inputs; only single-input image classifiers can be fed images`);
+  const shape = model.inputs[0].shape;
+  inputPlan(shape);
+  return shape;
+}
+
+/**
+ * The one place that fits a batch of 28x28 grey images, [n,28,28,1] as fillBatch makes them, to
+ * the input a model declares (its `model.inputs[0].shape`). Every command that feeds images to a
+ * model goes through here, so they all accept the same models:
+ *   [null,28,28,1]  as is (this project's models);
+ *   [null,28,28]    no channel axis (Keras' `Flatten(input_shape=(28, 28))`, TensorFlow's tutorial model);
+ *   [null,784]      flattened row by row, as Keras' Flatten and numpy's reshape do;
+ *   [null,H,W,C]    C 1 or 3: bilinear resize to H×W, grey repeated to RGB when C is 3 (pretrained bases);
+ *   [null,H,W]      resized, no channel axis.
+ * Unknown (null) spatial sizes take 28. Any other shape is a UserError naming it.
+ */
+export function toModelInput(inputShape: readonly (number | null)[], x: tf.Tensor4D): tf.Tensor {
+  const { kind, h, w, c } = inputPlan(inputShape);
+  const n = x.shape[0];
   return tf.tidy(() => {
-    let y: tf.Tensor4D = x.shape[1] === size && x.shape[2] === size ? x : tf.image.resizeBilinear(x, [size, size]);
-    if (y.shape[3] === 1) y = tf.tile(y, [1, 1, 1, 3]);
-    return y;
+    if (kind === 'flat') return x.reshape([n, PIXELS]);
+    const y = resizeImages(x, h, w);
+    if (kind === 'grid') return y.reshape([n, h, w]);
+    return c === 3 ? greyToRgb(y) : y;
   });
 }
 

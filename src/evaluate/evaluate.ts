@@ -13,10 +13,10 @@ import { parseTrainConfig } from '../config.ts';
 import { loadModel, readModelMetadata } from '../store/model_io.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
-import { writeChart } from '../report/charts.ts';
-import { writeTileGrid } from '../report/images.ts';
+import { writeChart } from '../draw/charts.ts';
+import { writeTileGrid } from '../draw/images.ts';
 import { computeMetrics, confidentlyWrong, type Metrics } from './metrics.ts';
-import { predictProbabilities } from './predict.ts';
+import { predictProbabilities } from '../models/predict.ts';
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors.ts';
-import { registerKerasLayers } from './keras_layers.ts';
+import { registerKerasLayers } from '../keras/layers.ts';
 
 export type Pooling = 'avg' | 'max' | null;
 export type InputShape = [number | null, number | null, number];
@@ -151,8 +151,8 @@ export interface WeightsReport {
 /** Load `weights` ('imagenet', a file, or null) into a freshly built application model. */
 export async function loadApplicationWeights(model: tf.LayersModel, weights: string | null, imagenet: () => ImagenetFile): Promise<WeightsReport | null> {
   if (weights === null || weights === 'none') return null;
-  const { getFile } = await import('../transfer/get_file.ts');
-  const { loadKerasWeights } = await import('../transfer/keras_weights.ts');
+  const { getFile } = await import('../keras/get_file.ts');
+  const { loadKerasWeights } = await import('../keras/weights.ts');
   let path = weights;
   let source = 'file';
   if (weights === 'imagenet') {
@@ -187,7 +187,7 @@ export const PREPROCESS_MODE: Record<string, PreprocessMode> = {
   resnet50v2: 'tf', resnet101v2: 'tf', resnet152v2: 'tf',
   efficientnetb0: 'none', efficientnetb1: 'none', efficientnetb2: 'none', efficientnetb3: 'none',
   efficientnetb4: 'none', efficientnetb5: 'none', efficientnetb6: 'none', efficientnetb7: 'none',
-  mobilenet: 'tf',
+  mobilenet: 'tf', 'mobilenet_0.25': 'tf', 'mobilenet_0.50': 'tf', 'mobilenet_0.75': 'tf', 'mobilenet_1.00': 'tf',
 };
 
 /** Keras' preprocess_input for NHWC RGB pixels in [0, 255]. */

@@ -8,7 +8,7 @@ import { saveModel, loadModel } from '../store/model_io.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerKerasLayers } from './keras_layers.ts';
+import { registerKerasLayers } from '../keras/layers.ts';
 import { assertClose } from '../backend/testing.ts';
 
 tf.env().set('PROD', true);

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Graph, checkOptions, correctPad, loadApplicationWeights, noteWeights, obtainInputShape, type ApplicationOptions, type ImagenetFile } from './applications.ts';
-import { Normalization, Rescaling } from './keras_layers.ts';
+import { Normalization, Rescaling } from '../keras/layers.ts';
 
 /** keras/applications/efficientnet.py */
 const BASE_WEIGHTS_PATH = 'https://storage.googleapis.com/keras-applications/';

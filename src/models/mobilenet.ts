@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors.ts';
 import { Graph, checkOptions, globalPool, loadApplicationWeights, noteWeights, obtainInputShape, type ApplicationOptions, type ImagenetFile } from './applications.ts';
-import { GlobalAveragePooling2D } from './keras_layers.ts';
+import { GlobalAveragePooling2D } from '../keras/layers.ts';
 
 /** keras/applications/mobilenet.py */
 const BASE_WEIGHT_PATH = 'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/';

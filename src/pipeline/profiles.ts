@@ -4,7 +4,7 @@
  * epoch over 54,000 images ≈ 10 s in one thread), with the whole run's time in `what`.
  */
 import type { TrainConfigInput } from '../config.ts';
-import type { StrategyName } from '../tune/strategies/index.ts';
+import type { StrategyName } from '../search/strategies/index.ts';
 
 export const PROFILE_NAMES = ['quick', 'standard', 'full'] as const;
 export type Profile = (typeof PROFILE_NAMES)[number];

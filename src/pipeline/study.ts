@@ -9,7 +9,6 @@
  * How much each stage trains is the profile's (src/pipeline/profiles.ts); stages 5–6 are in
  * tune_cv.ts.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTrainConfig } from '../config.ts';
 import { loadFashionMnist } from '../data/dataset.ts';
@@ -17,8 +16,7 @@ import { explore } from '../data/explore.ts';
 import { formatVerify, verifyData } from '../data/verify.ts';
 import { evaluateModel, formatEvaluation } from '../evaluate/evaluate.ts';
 import { writeStudyReport, type StudyStages } from '../report/study_report.ts';
-import { readCheckpoint } from '../train/checkpoint.ts';
-import { readRunJson } from '../train/run_meta.ts';
+import { finishedRun } from '../train/run_folder.ts';
 import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -30,10 +28,12 @@ export interface StudyOptions {
   dataDir?: string;
   say: (line: string) => void;
   recorder?: () => Promise<RunRecorder | undefined>;
-  /** Run store for the tuning trials and CV folds (default: FMNIST_DB or runs/fmnist.db). */
+  /** Run store for the tuning trials and CV folds (default: defaultDbPath(), i.e. FMNIST_DB or runs/fmnist.db). */
   db?: string;
   /** Tuning trials / CV folds at once in worker processes (default: the profile's). */
   parallel?: number;
+  /** Aborting it stops the stage that is training at its next batch (Interrupted); rerunning the study continues it. */
+  signal?: AbortSignal;
 }
 
 export interface StudyResult {
@@ -42,13 +42,6 @@ export interface StudyResult {
   stages: StudyStages;
   /** report.md: every stage's results and figures in one page. */
   report: string;
-}
-
-/** A finished training run's summary, from its run.json (when the stage was done by an earlier run). */
-function trainedSummary(trainDir: string): StudyStages['train'] {
-  const run = readRunJson(trainDir);
-  if (!run?.final || run.epochsCompleted === undefined || run.bestEpoch === undefined) return undefined;
-  return { outDir: trainDir, epochs: run.epochsCompleted, bestEpoch: run.bestEpoch, final: run.final, seconds: run.timings?.totalSeconds ?? 0 };
 }
 
 export async function runStudy(o: StudyOptions): Promise<StudyResult> {
@@ -74,14 +67,14 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   o.say(`== 3/6 train LeNet-5 (${o.profile} profile)`);
   const config = parseTrainConfig(PROFILES[o.profile].train, `${o.profile} profile`);
   const trainDir = join(o.outDir, 'lenet5');
-  const ck = readCheckpoint(trainDir);
-  const trained = ck && ck.epoch >= config.epochs && existsSync(join(trainDir, 'model.json')) ? trainedSummary(trainDir) : undefined;
+  // Done by an earlier run of the study (with this profile's settings): reuse it.
+  const trained = finishedRun(trainDir, config);
   if (trained) {
     o.say(`already trained: ${trainDir}`);
-    stages.train = trained;
+    stages.train = { outDir: trained.outDir, epochs: trained.epochs, bestEpoch: trained.bestEpoch, final: trained.final, seconds: trained.seconds };
     record();
   } else {
-    const result = await train({ config, outDir: trainDir, resume: Boolean(ck), data, progress: true, recorder: await o.recorder?.() });
+    const result = await train({ config, outDir: trainDir, resume: true, data, progress: true, recorder: await o.recorder?.(), signal: o.signal });
     stages.train = { outDir: trainDir, epochs: result.epochs.length, bestEpoch: result.bestEpoch, final: result.final, seconds: result.seconds };
     record();
   }
@@ -93,7 +86,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   record();
 
   const { runTuningStage, runCvStage } = await import('./tune_cv.ts');
-  const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel };
+  const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel, signal: o.signal };
   o.say(`== 5/6 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
   stages.tune = await runTuningStage(tuning);
   record();

@@ -12,14 +12,14 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { mergeConfig, readConfigFile } from '../config.ts';
-import { currentBackend } from '../backend/select.ts';
 import type { FashionMnist } from '../data/dataset.ts';
 import type { StudyStages } from '../report/study_report.ts';
-import { DEFAULT_DB } from '../store/run_store.ts';
+import { defaultDbPath } from '../store/run_store.ts';
 import { formatCv, runCv, type CvConfig } from '../tune/cv.ts';
-import { InProcessScheduler, ProcessPoolScheduler, type Scheduler } from '../tune/scheduler.ts';
-import { defaultSpace, parseSpace } from '../tune/space.ts';
-import { formatTrials, pct, runTune } from '../tune/study.ts';
+import { makeScheduler, ProcessPoolScheduler, type Scheduler } from '../jobs/scheduler.ts';
+import { defaultSpace, parseSpace } from '../search/space.ts';
+import { formatTrials, runTune } from '../tune/tune.ts';
+import { pct } from '../util/format.ts';
 import { cvDefaults, PROFILES, type Profile } from './profiles.ts';
 
 export interface TuningStagesOptions {
@@ -31,20 +31,16 @@ export interface TuningStagesOptions {
   say: (line: string) => void;
   /** Trials/folds at once, each in a worker process (default: the profile's). */
   parallel?: number;
+  /** Aborting it stops the stage's running trials/folds at their next batch; rerunning continues them. */
+  signal?: AbortSignal;
 }
 
-/**
- * The scheduler for a stage. Worker processes pay off on every backend for LeNet-5: wasm runs one
- * thread per instance, and on native a LeNet-5 step is dominated by single-threaded JS work
- * (measured on 2 cores: 10.4 s/epoch with 1 oneDNN thread, 10.9 s with 2), so two one-thread
- * processes train about twice the epochs per hour of one two-thread process.
- */
+/** The scheduler for a stage: the profile's parallelism (or one worker per core, at most 4); see makeScheduler. */
 function schedulerFor(o: TuningStagesOptions): Scheduler {
-  const backend = currentBackend();
   const parallel = o.parallel ?? PROFILES[o.profile].parallel ?? Math.min(4, cpus().length);
-  if (parallel <= 1 || !backend) return new InProcessScheduler(o.data);
-  o.say(`${parallel} worker processes (${backend.name})`);
-  return new ProcessPoolScheduler({ size: parallel, threads: Math.max(parallel, backend.threads), backend: backend.name, dataDir: o.dataDir });
+  const scheduler = makeScheduler({ parallel, data: o.data, dataDir: o.dataDir });
+  if (scheduler instanceof ProcessPoolScheduler) o.say(`${parallel} worker processes (${scheduler.backend})`);
+  return scheduler;
 }
 
 export async function runTuningStage(o: TuningStagesOptions): Promise<NonNullable<StudyStages['tune']> & { outDir: string; id: string }> {
@@ -53,8 +49,8 @@ export async function runTuningStage(o: TuningStagesOptions): Promise<NonNullabl
   try {
     const r = await runTune({
       outDir: join(o.outDir, 'tune'), strategy: p.strategy, trials: p.trials, space: parseSpace(defaultSpace(p.epochs), 'default space'),
-      base: {}, limit: p.limit, valSplit: p.valSplit, seed: 0, pruner: 'median', scheduler, db: o.db ?? process.env.FMNIST_DB ?? DEFAULT_DB,
-      say: o.say, final: { data: o.data, progress: true },
+      base: {}, limit: p.limit, valSplit: p.valSplit, seed: 0, pruner: 'median', scheduler, db: o.db ?? defaultDbPath(),
+      say: o.say, final: { data: o.data, progress: true }, signal: o.signal,
     });
     o.say(formatTrials(r.state));
     const start = r.state.trials.find((t) => t.start);
@@ -79,7 +75,7 @@ export async function runCvStage(o: TuningStagesOptions, tunedConfigPath: string
   try {
     const r = await runCv({
       outDir: join(o.outDir, 'cv'), configs, folds: profile.cv.folds, seed: 42, limit: profile.tune.limit, scheduler,
-      db: o.db ?? process.env.FMNIST_DB ?? DEFAULT_DB, labels: o.data.train.labels, say: o.say,
+      db: o.db ?? defaultDbPath(), labels: o.data.train.labels, say: o.say, signal: o.signal,
     });
     o.say(formatCv(r));
     return { outDir: r.outDir, id: r.id, sizes: r.sizes, summaries: r.summaries, comparison: r.comparison ?? null, files: r.files };

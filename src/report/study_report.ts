@@ -4,10 +4,11 @@
  * folder, so the folder can be moved or published as it is.
  */
 import { join, relative } from 'node:path';
+import { runFile } from '../train/run_folder.ts';
 import { cvWinner, type CvSummary } from '../tune/cv.ts';
 import type { PairedTest } from '../evaluate/stats.ts';
-import type { TrialRecord } from '../tune/study.ts';
-import { pct, pp } from '../tune/study.ts';
+import type { TrialRecord } from '../tune/tune.ts';
+import { pct, pp } from '../util/format.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
 /** The stages as src/pipeline/study.ts records them; a stage not reached yet is absent. */
@@ -69,7 +70,7 @@ export function studyReport(profile: string, stages: StudyStages, outDir: string
   if (train) {
     out.push('## 3. LeNet-5, default recipe',
       `${train.epochs} epochs in ${Math.round(train.seconds)} s; kept epoch ${train.bestEpoch}: validation accuracy ${pct(train.final.valAcc)} (the published study: ${pct(PUBLISHED.lenet5)}).`,
-      '', image(join(train.outDir, 'learning_curves.png'), 'learning curves'), '');
+      '', image(runFile(train.outDir, 'curvesPng'), 'learning curves'), '');
   }
   if (evaluate) {
     out.push('## 4. Test set (10,000 images)',

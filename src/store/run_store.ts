@@ -15,9 +15,17 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { TrainConfig } from '../config.ts';
 import type { EpochMetrics, RunRecorder, RunStatus } from '../train/types.ts';
+import { differingKeys } from '../util/diff.ts';
 import { UserError } from '../util/errors.ts';
 
 export const DEFAULT_DB = 'runs/fmnist.db';
+/** Environment variable naming the run store file (overrides DEFAULT_DB). */
+export const DB_ENV = 'FMNIST_DB';
+
+/** The run store file when none is given: FMNIST_DB, else runs/fmnist.db. */
+export function defaultDbPath(): string {
+  return process.env[DB_ENV] ?? DEFAULT_DB;
+}
 /** How long a writer waits for another process's transaction, ms. */
 const BUSY_TIMEOUT_MS = 30_000;
 
@@ -107,7 +115,7 @@ function alive(pid: number): boolean {
 export class RunStore {
   private constructor(private readonly db: Database.Database, readonly path: string) {}
 
-  static open(path = DEFAULT_DB): RunStore {
+  static open(path = defaultDbPath()): RunStore {
     const full = resolve(path);
     mkdirSync(dirname(full), { recursive: true });
     let db: Database.Database;
@@ -219,4 +227,16 @@ export class RunStore {
       finish: (status, result) => { if (id !== undefined) this.finishRun(id, status, result); },
     };
   }
+}
+
+/** Runs side by side: each one's outcome, and the settings whose values are not the same in all of them. */
+export function compareRuns(runs: RunDetail[]): {
+  runs: { id: number; status: RunStatus; finalMetrics: Record<string, number> | null; seconds: number | null; epochs: number }[];
+  differingSettings: Record<string, unknown[]>;
+} {
+  const configs = runs.map((r) => r.config as Record<string, unknown>);
+  return {
+    runs: runs.map((r) => ({ id: r.id, status: r.status, finalMetrics: r.finalMetrics, seconds: r.seconds, epochs: r.epochs.length })),
+    differingSettings: Object.fromEntries(differingKeys(configs).map((k) => [k, configs.map((c) => c[k])])),
+  };
 }

@@ -15,9 +15,9 @@ import { UserError } from '../util/errors.ts';
 import { loadModel, saveModel } from '../store/model_io.ts';
 import type { TrainConfig } from '../config.ts';
 import type { Normalization } from '../data/preprocess.ts';
+import { runFile } from './run_folder.ts';
+import type { TrainOptimizer } from './optimizer.ts';
 import type { EpochMetrics } from './types.ts';
-
-export const CHECKPOINT_FILE = 'checkpoint.json';
 
 export interface CheckpointState {
   /** Completed epochs. */
@@ -38,7 +38,7 @@ export interface CheckpointState {
 
 const folderName = (epoch: number) => `ckpt-${String(epoch).padStart(4, '0')}`;
 
-export async function writeCheckpoint(outDir: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: Omit<CheckpointState, 'folder' | 'bestFolder'>): Promise<CheckpointState> {
+export async function writeCheckpoint(outDir: string, model: tf.LayersModel, optimizer: TrainOptimizer, state: Omit<CheckpointState, 'folder' | 'bestFolder'>): Promise<CheckpointState> {
   const folder = folderName(state.epoch);
   const dir = join(outDir, folder);
   await saveModel(model, dir);
@@ -49,7 +49,7 @@ export async function writeCheckpoint(outDir: string, model: tf.LayersModel, opt
   writeFileAtomic(join(dir, 'optimizer.bin'), new Uint8Array(data as ArrayBuffer));
   writeJsonAtomic(join(dir, 'optimizer.json'), specs);
   const full: CheckpointState = { ...state, folder, bestFolder: folderName(state.bestEpoch) };
-  writeJsonAtomic(join(outDir, CHECKPOINT_FILE), full);
+  writeJsonAtomic(runFile(outDir, 'checkpoint'), full);
   // Only now is it safe to drop folders that no pointer can name any more.
   for (const name of readdirSync(outDir)) {
     if (/^ckpt-\d{4}$/.test(name) && name !== full.folder && name !== full.bestFolder) rmSync(join(outDir, name), { recursive: true, force: true });
@@ -58,17 +58,17 @@ export async function writeCheckpoint(outDir: string, model: tf.LayersModel, opt
 }
 
 export function readCheckpoint(outDir: string): CheckpointState | undefined {
-  const path = join(outDir, CHECKPOINT_FILE);
+  const path = runFile(outDir, 'checkpoint');
   if (!existsSync(path)) return undefined;
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as CheckpointState;
   } catch (err) {
-    throw new UserError(`${path}: unreadable checkpoint (${(err as Error).message}); start a new run in another --out folder`);
+    throw new UserError(`${path}: unreadable checkpoint (${(err as Error).message}); start a new run in another folder`);
   }
 }
 
 /** Copy the checkpoint's weights into `model` and its slots into `optimizer`. */
-export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<void> {
+export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: TrainOptimizer): Promise<void> {
   await loadWeightsFrom(join(outDir, state.folder), model);
   const dir = join(outDir, state.folder);
   const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];

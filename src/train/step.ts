@@ -1,6 +1,6 @@
 /** One optimisation step, shared by the training loop and the benchmark (so both time the same work). */
 import * as tf from '@tensorflow/tfjs';
-import { applyWeightDecay, setLearningRate } from './optimizer.ts';
+import { applyWeightDecay, TrainOptimizer } from './optimizer.ts';
 
 export interface Trainee {
   model: tf.LayersModel;
@@ -27,21 +27,29 @@ export function prepareTrainee(model: tf.LayersModel): Trainee {
 }
 
 /**
- * Forward, loss (softmax cross-entropy with label smoothing), backward, optimizer update, then
- * decoupled weight decay. Returns the batch's mean loss and its count of correct predictions,
- * as scalars the caller reads and disposes.
+ * Forward, loss (softmax cross-entropy with label smoothing), backward, optimizer update at rate
+ * `o.lr`, then decoupled weight decay at the same rate. Returns the batch's mean loss and its count
+ * of correct predictions, as scalars the caller reads and disposes.
+ * The optimizer is ours (makeOptimizer): it takes the step's rate as an argument, so the schedule's
+ * rate reaches the update (and the native fused Adam) by one explicit path. A plain tfjs optimizer
+ * (the reference in optimizer.test.ts) steps at the rate it was made with, so it must equal `o.lr`.
  */
-export function trainStep(t: Trainee, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, o: { lr: number; labelSmoothing: number; weightDecay: number }): { loss: tf.Scalar; correct: tf.Scalar } {
-  setLearningRate(optimizer, o.lr);
+export function trainStep(t: Trainee, optimizer: TrainOptimizer | tf.Optimizer, x: tf.Tensor, y: tf.Tensor2D, o: { lr: number; labelSmoothing: number; weightDecay: number }): { loss: tf.Scalar; correct: tf.Scalar } {
   const classes = y.shape[1];
   let correct: tf.Scalar | undefined;
-  const loss = tf.tidy(() => optimizer.minimize((): tf.Scalar => {
+  const lossFn = (): tf.Scalar => {
     const out = t.net.apply(x, { training: true }) as tf.Tensor2D;
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), tf.argMax(y, 1)), 'float32'))) as tf.Scalar;
     if (t.fromLogits) return tf.losses.softmaxCrossEntropy(y, out, undefined, o.labelSmoothing) as tf.Scalar;
     const smoothed = tf.add(tf.mul(y, 1 - o.labelSmoothing), o.labelSmoothing / classes);
     return tf.neg(tf.mean(tf.sum(tf.mul(smoothed, tf.log(tf.add(out, 1e-7))), 1))) as tf.Scalar;
-  }, true, t.varList)!);
+  };
+  const loss = tf.tidy(() => {
+    if (optimizer instanceof TrainOptimizer) return optimizer.minimize(lossFn, t.varList, o.lr);
+    const made = optimizer.getConfig().learningRate;
+    if (made !== o.lr) throw new Error(`trainStep: this ${optimizer.getClassName()} optimizer steps at its own rate ${made}, not ${o.lr}: use makeOptimizer`);
+    return optimizer.minimize(lossFn, true, t.varList)!;
+  });
   applyWeightDecay(t.kernels, o.lr, o.weightDecay);
   return { loss, correct: correct! };
 }

@@ -9,7 +9,7 @@ import { extname, join } from 'node:path';
 import { parseTrainConfig } from '../config.ts';
 import { initBackend } from '../backend/select.ts';
 import { loadFashionMnist, type FashionMnist } from '../data/dataset.ts';
-import { lossAndAccuracy, predictProbabilities } from '../evaluate/predict.ts';
+import { lossAndAccuracy, predictProbabilities } from '../models/predict.ts';
 import { loadModel } from '../store/model_io.ts';
 import { train } from './train.ts';
 import { readCheckpoint } from './checkpoint.ts';
@@ -162,6 +162,28 @@ test('kill -9 mid-run, then --resume: ends with the same epochs and the same res
   assert.equal(store.getRun(runOf().id).epochs.length, 3);
   store.close();
   for (const d of [killed, whole]) rmSync(d, { recursive: true });
+});
+
+test('resuming checks the settings against the run: all of them, or only those given; --resume alone takes the run\'s', async () => {
+  const dir = tmp();
+  await train({ config: small({ epochs: 1 }), outDir: dir, data });
+  await assert.rejects(
+    train({ config: small({ epochs: 1, lr: 0.01 }), outDir: dir, data, resume: true }),
+    /the run was made with lr 0\.002, not 0\.01; resume it with its own settings/,
+  );
+  // Only `limit` was chosen: the default lr (and epochs) of `config` are not held against the run.
+  const r = await train({ config: parseTrainConfig({ limit: 400 }), given: ['limit'], outDir: dir, data, resume: true });
+  assert.equal(r.epochs.length, 1);
+  await assert.rejects(train({ config: parseTrainConfig({ limit: 500 }), given: ['limit'], outDir: dir, data, resume: true }), /made with limit 400, not 500/);
+
+  // The same check from the command line: one line, exit 2; --resume without settings continues the run as made.
+  const wrong = await cli(['train', '--out', dir, '--resume', '--lr', '0.01']);
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /^fmnist: .*the run was made with lr 0\.002, not 0\.01; resume it with its own settings[^\n]*\n$/m);
+  const same = await cli(['train', '--out', dir, '--resume', '--limit', '400']);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stderr, /resuming after epoch 1 lenet5/);
+  rmSync(dir, { recursive: true });
 });
 
 test('Ctrl-C stops at a batch boundary, keeps the checkpoint, marks the run interrupted', async () => {

@@ -7,35 +7,34 @@
  *   best weights → model.json + weights.bin, run.json, learning curves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TrainConfig } from '../config.ts';
 import { loadFashionMnist, type FashionMnist } from '../data/dataset.ts';
 import { batchSlices, fillBatch, makeNormalization, oneHot, type Normalization } from '../data/preprocess.ts';
 import { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES } from '../data/source.ts';
 import { stratifiedSplit, stratifiedSubset } from '../data/split.ts';
-import { lossAndAccuracy, predictProbabilities } from '../evaluate/predict.ts';
+import { lossAndAccuracy, predictProbabilities } from '../models/predict.ts';
 import { buildModel } from '../models/index.ts';
 import { saveModel } from '../store/model_io.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { firstDifference } from '../util/diff.ts';
 import { UserError } from '../util/errors.ts';
+import { Interrupted } from '../util/interrupt.ts';
 import { Progress, formatDuration } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
-import { CHECKPOINT_FILE, loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
+import { loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { makeOptimizer } from './optimizer.ts';
 import { prepareTrainee, trainStep } from './step.ts';
-import { runMeta } from './run_meta.ts';
+import { RUN_FILES, appendMetrics, runFile, runMeta, writeMetrics, writeRunJson } from './run_folder.ts';
 import { learningRate } from './schedule.ts';
 import type { EpochMetrics, TrainOptions, TrainResult } from './types.ts';
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
-/** Set by a SIGINT/SIGTERM handler (see the CLI); the loop stops at the next batch boundary. */
-export const interruption = { requested: false };
-
-export class TrainingInterrupted extends UserError {
+/** The run's signal was aborted; it stopped at a batch boundary with its last checkpoint intact. */
+export class TrainingInterrupted extends Interrupted {
   constructor(epoch: number, outDir: string) {
-    super(`interrupted; the checkpoint of epoch ${epoch} in ${outDir} is intact: rerun with --resume to continue`, 130);
+    super(`interrupted; the checkpoint of epoch ${epoch} in ${outDir} is intact: rerun with --resume to continue`);
   }
 }
 
@@ -53,12 +52,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
+  // The one reader of the checkpoint being resumed (and of the config the run was made with).
   const previous = readCheckpoint(outDir);
-  if (previous && !opts.resume) throw new UserError(`${outDir} already holds a run (${CHECKPOINT_FILE}): pass --resume to continue it, or choose another --out`);
-  if (opts.resume && previous && JSON.stringify(previous.config) !== JSON.stringify(opts.config)) {
-    throw new UserError(`${outDir}: --resume with a different config than the run was made with; rerun with the same settings (see ${outDir}/run.json)`);
-  }
-  const cfg = previous?.config ?? opts.config;
+  if (previous && !opts.resume) throw new UserError(`${outDir} already holds a run (${RUN_FILES.checkpoint}): pass --resume to continue it, or choose another --out`);
+  const cfg = previous ? resumedConfig(outDir, previous.config, opts) : opts.config;
+  opts.onStart?.({ outDir, config: cfg, resumedAfter: previous?.epoch });
 
   // ---- data
   const data: FashionMnist = opts.data ?? loadFashionMnist();
@@ -81,13 +79,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     state = previous;
     bestFolder = previous.bestFolder;
     // Rewrite the metrics log from the checkpoint: a kill may have landed between the two writes.
-    writeFileAtomic(join(outDir, 'metrics.jsonl'), previous.history.map((m) => JSON.stringify(m) + '\n').join(''));
+    writeMetrics(outDir, previous.history);
   } else {
-    writeFileAtomic(join(outDir, 'metrics.jsonl'), '');
+    writeMetrics(outDir, []);
   }
   const meta = { ...runMeta(data), split: { train: split.train.length, val: split.val.length }, normalization: norm };
   opts.recorder?.start({ outDir, config: cfg, meta });
-  writeRunJson(outDir, cfg, meta, state.history, 'running', started);
+  writeRunJson(outDir, { status: 'running', config: cfg, meta, history: state.history, started });
 
   const rng = new Rng(0);
   rng.state = state.rngState;
@@ -110,7 +108,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         // Let signal handlers run: on wasm/native every await below resolves as a microtask,
         // which would otherwise keep Ctrl-C waiting until the run ends.
         await new Promise((r) => setImmediate(r));
-        if (interruption.requested) throw new TrainingInterrupted(state.epoch, outDir);
+        if (opts.signal?.aborted) throw new TrainingInterrupted(state.epoch, outDir);
         lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
         // A fresh, reproducible dropout mask per step (a fixed seed would repeat one mask).
         for (const d of dropouts) d.seed = rng.fork();
@@ -161,14 +159,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       const saved = await writeCheckpoint(outDir, model, optimizer, state);
       bestFolder = saved.bestFolder;
-      appendFileSync(join(outDir, 'metrics.jsonl'), JSON.stringify(m) + '\n');
+      appendMetrics(outDir, m);
       opts.recorder?.epoch(m);
       bar?.finish(
         `loss ${m.loss.toFixed(4)} acc ${m.acc.toFixed(4)}` +
           (m.valAcc !== undefined ? ` val_loss ${m.valLoss!.toFixed(4)} val_acc ${m.valAcc.toFixed(4)}` : '') +
           ` lr ${lr.toExponential(2)} ${formatDuration(m.seconds)}`,
       );
-      writeRunJson(outDir, cfg, meta, state.history, 'running', started);
+      writeRunJson(outDir, { status: 'running', config: cfg, meta, history: state.history, started });
 
       if (opts.onEpoch?.(m) === 'stop') { status = 'pruned'; break; }
       if (cfg.patience > 0 && state.badEpochs >= cfg.patience) { status = 'stopped-early'; break; }
@@ -189,16 +187,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       final: { valLoss: best?.valLoss, valAcc: best?.valAcc, trainLoss: best?.loss ?? NaN, trainAcc: best?.acc ?? NaN },
       seconds: (Date.now() - started) / 1000,
     };
-    writeRunJson(outDir, cfg, meta, state.history, 'done', started, result);
+    writeRunJson(outDir, { status: 'done', config: cfg, meta, history: state.history, started, result });
     await writeLearningCurves(outDir, state.history);
     opts.recorder?.finish(status === 'pruned' ? 'pruned' : 'done', {
       metrics: Object.fromEntries(Object.entries(result.final).filter(([, v]) => v !== undefined)) as Record<string, number>,
-      artifacts: { model: join(outDir, 'model.json'), run: join(outDir, 'run.json') },
+      artifacts: { model: runFile(outDir, 'model'), run: runFile(outDir, 'run') },
     });
     return result;
   } catch (err) {
     const interrupted = err instanceof TrainingInterrupted;
-    writeRunJson(outDir, cfg, meta, state.history, interrupted ? 'interrupted' : 'failed', started, undefined, (err as Error).message);
+    writeRunJson(outDir, { status: interrupted ? 'interrupted' : 'failed', config: cfg, meta, history: state.history, started, error: (err as Error).message });
     opts.recorder?.finish(interrupted ? 'interrupted' : 'failed', { error: (err as Error).message });
     throw err;
   } finally {
@@ -208,28 +206,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 }
 
-function writeRunJson(outDir: string, config: TrainConfig, meta: Record<string, unknown>, history: EpochMetrics[], status: string, started: number, result?: TrainResult, error?: string): void {
-  const seconds = history.map((h) => h.seconds);
-  writeJsonAtomic(join(outDir, 'run.json'), {
-    status,
-    config,
-    seed: config.seed,
-    ...meta,
-    startedAt: new Date(started).toISOString(),
-    updatedAt: new Date().toISOString(),
-    timings: {
-      totalSeconds: (Date.now() - started) / 1000,
-      epochSeconds: seconds,
-      meanEpochSeconds: seconds.length ? seconds.reduce((a, b) => a + b, 0) / seconds.length : null,
-    },
-    epochsCompleted: history.length,
-    ...(result ? { bestEpoch: result.bestEpoch, final: result.final, result: result.status } : {}),
-    ...(error ? { error } : {}),
-  });
+/**
+ * The config a resumed run continues with: the one it was made with. The caller's settings must
+ * agree with it — all of them, or with `given` only those (the rest then come from the run).
+ */
+function resumedConfig(outDir: string, made: TrainConfig, opts: TrainOptions): TrainConfig {
+  const wanted: Record<string, unknown> = { ...made };
+  for (const k of opts.given ?? (Object.keys(opts.config) as (keyof TrainConfig)[])) wanted[k] = opts.config[k];
+  const diff = firstDifference(made, wanted);
+  if (diff) {
+    const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+    const key = diff as keyof TrainConfig;
+    throw new UserError(`${outDir}: the run was made with ${diff} ${show(made[key])}, not ${show(wanted[key])}; resume it with its own settings (see ${runFile(outDir, 'run')}) or start a new run in another folder`);
+  }
+  return made;
 }
 
 async function writeLearningCurves(outDir: string, history: EpochMetrics[]): Promise<void> {
   if (!history.length || !existsSync(outDir)) return;
-  const { writeLearningCurves: write } = await import('../report/learning_curves.ts');
+  const { writeLearningCurves: write } = await import('../draw/learning_curves.ts');
   await write(outDir, history);
 }

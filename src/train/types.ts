@@ -31,11 +31,21 @@ export interface RunRecorder {
 }
 
 export interface TrainOptions {
+  /** The run's settings. Resuming, they must be the ones the run was made with (see `given`). */
   config: TrainConfig;
-  /** Run folder: checkpoint/, metrics.jsonl, model.json + weights, run.json, plots. */
+  /** Run folder (see run_folder.ts): checkpoint, metrics.jsonl, model.json + weights, run.json, plots. */
   outDir: string;
-  /** Continue from outDir's last completed epoch. */
+  /** Continue from outDir's last completed epoch (a folder without a checkpoint starts afresh). */
   resume?: boolean;
+  /**
+   * Resuming: the settings of `config` the caller actually chose (e.g. on a command line). Only
+   * these must match the run's; the others are taken from it. Default: every setting must match.
+   */
+  given?: readonly (keyof TrainConfig)[];
+  /** Called once the run's config is known, before training: `resumedAfter` is the checkpoint's epoch when resuming. */
+  onStart?: (run: { outDir: string; config: TrainConfig; resumedAfter?: number }) => void;
+  /** Aborting it stops the run at the next batch boundary (TrainingInterrupted); its last checkpoint stays. */
+  signal?: AbortSignal;
   /** Preloaded data (tuning and CV load it once). */
   data?: FashionMnist;
   /** Explicit train/validation indices into the training split (CV folds); overrides valSplit/limit. */

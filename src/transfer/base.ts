@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { registerKerasLayers } from '../models/keras_layers.ts';
+import { registerKerasLayers } from '../keras/layers.ts';
 import { readLayersModelArtifacts } from '../store/model_io.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { NSFWJS_INPUT_SCALE, NSFWJS_MODELS, loadNsfwjsModel, type NsfwjsModelName } from './nsfwjs.ts';

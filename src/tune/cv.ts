@@ -14,17 +14,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { TrainConfig } from '../config.ts';
+import { mergeConfig, readConfigFile, type TrainConfig } from '../config.ts';
 import { stratifiedKFold, stratifiedSubset } from '../data/split.ts';
-import { pct, pp } from './study.ts';
+import { pct, pp } from '../util/format.ts';
 import { confidenceInterval, correctedResampledTTest, mean, std, type Interval, type PairedTest } from '../evaluate/stats.ts';
-import { interruption } from '../train/train.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
+import { Interrupted } from '../util/interrupt.ts';
 import { formatDuration } from '../util/progress.ts';
-import type { Job, JobResult } from './job.ts';
+import type { Job, JobResult } from '../jobs/job.ts';
+import { runJobs } from '../jobs/run_jobs.ts';
 import { writeFoldsChart } from './report.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Scheduler } from '../jobs/scheduler.ts';
 
 export const CV_FILE = 'cv.json';
 
@@ -49,6 +50,8 @@ export interface CvOptions {
   /** Training-split labels: fold sizes (for n_test/n_train) are computed from them here. */
   labels: Uint8Array;
   say: (line: string) => void;
+  /** Aborting it stops the running folds at their next batch (the CV stays resumable) and throws Interrupted. */
+  signal?: AbortSignal;
 }
 
 export interface FoldRecord {
@@ -106,8 +109,32 @@ export function labelFor(path: string | undefined, fallback: string): string {
   return stem || fallback;
 }
 
+/** A configuration to cross-validate: a JSON file, or the word 'defaults' (when no such file exists) for the built-in recipe. */
+export function cvConfigFrom(arg: string | undefined, epochs: number | undefined, fallbackLabel: string): CvConfig {
+  if (arg === undefined || ((arg === 'defaults' || arg === 'default') && !existsSync(arg))) {
+    return { label: arg ?? fallbackLabel, config: mergeConfig(undefined, { epochs }, 'defaults'), source: 'defaults' };
+  }
+  return { label: labelFor(arg, fallbackLabel), config: mergeConfig(readConfigFile(arg), { epochs }, arg), source: resolve(arg) };
+}
+
+/**
+ * The configurations of a CV: one (default: the built-in recipe), or two to compare (labelled
+ * apart when their names clash), each with `epochs` overriding its own when given.
+ */
+export function cvConfigs(args: string[] | undefined, epochs?: number): CvConfig[] {
+  if (!args || args.length === 0) return [cvConfigFrom(undefined, epochs, 'defaults')];
+  if (args.length === 1) return [cvConfigFrom(args[0], epochs, 'defaults')];
+  if (args.length !== 2) throw new UserError(`cross-validation compares two configurations, got ${args.length}`);
+  const configs = [cvConfigFrom(args[0], epochs, 'A'), cvConfigFrom(args[1], epochs, 'B')];
+  if (configs[0].label === configs[1].label) { configs[0].label += '-A'; configs[1].label += '-B'; }
+  return configs;
+}
+
+/** Early stopping on a fold's held-out part lets that part pick the fold's model, which flatters its score. */
+export const flattersFolds = (configs: CvConfig[]): boolean => configs.some((c) => c.config.patience > 0);
+
 export async function runCv(o: CvOptions): Promise<CvResult> {
-  if (!Number.isInteger(o.folds) || o.folds < 2) throw new UserError(`--folds must be a whole number ≥ 2, got ${o.folds}`);
+  if (!Number.isInteger(o.folds) || o.folds < 2) throw new UserError(`folds must be a whole number ≥ 2, got ${o.folds}`);
   if (o.configs.length < 1 || o.configs.length > 2) throw new Error('runCv takes one or two configurations');
   if (new Set(o.configs.map((c) => c.label)).size !== o.configs.length) throw new Error('configuration labels must differ');
   const outDir = resolve(o.outDir);
@@ -127,7 +154,7 @@ export async function runCv(o: CvOptions): Promise<CvResult> {
       throw new UserError(`${statePath}: unreadable CV state (${(err as Error).message}); move it away to start over`);
     }
     if (JSON.stringify(st.settings) !== JSON.stringify(settings)) {
-      throw new UserError(`${outDir} holds a cross-validation with other settings (folds, seed, limit or configurations differ): rerun with the same settings to continue it, or choose another --out`);
+      throw new UserError(`${outDir} holds a cross-validation with other settings (folds, seed, limit or configurations differ): rerun with the same settings to continue it, or choose another output folder`);
     }
   } else {
     st = { version: 1, id: `cv-${basename(outDir) === 'cv' ? basename(dirname(outDir)) : basename(outDir)}-${randomBytes(2).toString('hex')}`, createdAt: new Date().toISOString(), settings, sizes, folds: [] };
@@ -145,43 +172,44 @@ export async function runCv(o: CvOptions): Promise<CvResult> {
   o.say(`cross-validation: ${o.folds} stratified folds (seed ${o.seed}) of ${pool.length} training images (${Math.round(sizes.train)} train / ${Math.round(sizes.val)} held out per fold), ${o.configs.map((c) => c.label).join(' vs ')}, ${o.scheduler.slots} at a time → ${outDir}`);
 
   const todo = plan.filter((p) => recordOf(p.cfg.label, p.fold)?.state !== 'done');
-  const running = new Set<Promise<void>>();
-  let failure: unknown;
-  const launch = ({ cfg, fold }: { cfg: CvConfig; fold: number }) => {
-    const name = `${cfg.label}-fold-${pad2(fold)}`;
-    let rec = recordOf(cfg.label, fold);
-    if (!rec) { rec = { config: cfg.label, fold, name, outDir: join(cfg.label, `fold-${pad2(fold)}`), state: 'running' }; state.folds.push(rec); }
-    rec.state = 'running';
-    save();
-    const r0 = rec;
-    const job: Job = {
-      kind: 'fold', group: state.id, name, outDir: join(outDir, rec.outDir), db: o.db,
-      config: { ...cfg.config, limit: o.limit },
-      split: { kind: 'kfold', k: o.folds, fold: fold - 1, seed: o.seed, limit: o.limit },
-    };
-    const p: Promise<void> = o.scheduler.run(job, (m) => {
-      if (cfg.config.epochs > 1) o.say(`  ${name} epoch ${m.epoch}/${cfg.config.epochs} val_acc ${pct(m.valAcc)}`);
-    }).then((r: JobResult) => {
-      const last = r.epochs[r.epochs.length - 1];
-      r0.epochs = r.epochs.length;
-      r0.seconds = r.seconds;
-      if (r.status === 'failed' || last?.valAcc === undefined) { r0.state = 'failed'; r0.error = r.error ?? 'no held-out accuracy'; }
-      else { r0.state = 'done'; r0.accuracy = last.valAcc; r0.error = undefined; }
+  await runJobs(o.scheduler, {
+    signal: o.signal,
+    interrupted: () => interrupted(state),
+    next: () => {
+      const planned = todo.shift();
+      if (!planned) return undefined;
+      const { cfg, fold } = planned;
+      const name = `${cfg.label}-fold-${pad2(fold)}`;
+      let rec = recordOf(cfg.label, fold);
+      if (!rec) { rec = { config: cfg.label, fold, name, outDir: join(cfg.label, `fold-${pad2(fold)}`), state: 'running' }; state.folds.push(rec); }
+      rec.state = 'running';
       save();
-      o.say(`${r.reused ? '(found finished) ' : ''}${name}: ${r0.state === 'done' ? `accuracy ${pct(r0.accuracy)}` : `failed: ${r0.error}`} ${formatDuration(r.seconds)}`);
-    }, (err: unknown) => { failure ??= err; }).finally(() => running.delete(p));
-    running.add(p);
-  };
-  while (true) {
-    if (interruption.requested && failure === undefined) { o.scheduler.cancel(); failure = interrupted(state); }
-    while (failure === undefined && running.size < o.scheduler.slots && todo.length) launch(todo.shift()!);
-    if (!running.size) break;
-    await Promise.race([...running, new Promise((r) => setTimeout(r, 500).unref())]);
-  }
-  if (failure !== undefined) throw interruption.requested ? interrupted(state) : failure;
+      const r0 = rec;
+      const job: Job = {
+        kind: 'fold', group: state.id, name, outDir: join(outDir, rec.outDir), db: o.db,
+        config: { ...cfg.config, limit: o.limit },
+        split: { kind: 'kfold', k: o.folds, fold: fold - 1, seed: o.seed, limit: o.limit },
+      };
+      return {
+        job,
+        onEpoch: (m) => {
+          if (cfg.config.epochs > 1) o.say(`  ${name} epoch ${m.epoch}/${cfg.config.epochs} val_acc ${pct(m.valAcc)}`);
+        },
+        onResult: (r: JobResult) => {
+          const last = r.epochs[r.epochs.length - 1];
+          r0.epochs = r.epochs.length;
+          r0.seconds = r.seconds;
+          if (r.status === 'failed' || last?.valAcc === undefined) { r0.state = 'failed'; r0.error = r.error ?? 'no held-out accuracy'; }
+          else { r0.state = 'done'; r0.accuracy = last.valAcc; r0.error = undefined; }
+          save();
+          o.say(`${r.reused ? '(found finished) ' : ''}${name}: ${r0.state === 'done' ? `accuracy ${pct(r0.accuracy)}` : `failed: ${r0.error}`} ${formatDuration(r.seconds)}`);
+        },
+      };
+    },
+  });
 
   const failed = state.folds.filter((r) => r.state === 'failed');
-  if (failed.length) throw new UserError(`${failed.length} fold run${failed.length === 1 ? '' : 's'} failed (${failed[0].name}: ${failed[0].error}); fix the configuration and rerun in another --out`);
+  if (failed.length) throw new UserError(`${failed.length} fold run${failed.length === 1 ? '' : 's'} failed (${failed[0].name}: ${failed[0].error}); fix the configuration and rerun in another output folder`);
 
   // ---- statistics
   const ratio = sizes.val / sizes.train;
@@ -211,9 +239,9 @@ export async function runCv(o: CvOptions): Promise<CvResult> {
   return result;
 }
 
-function interrupted(st: CvState): UserError {
+function interrupted(st: CvState): Interrupted {
   const n = st.folds.filter((r) => r.state === 'done').length;
-  return new UserError(`interrupted with ${n} fold run${n === 1 ? '' : 's'} finished; rerun the same command to continue`, 130);
+  return new Interrupted(`interrupted with ${n} fold run${n === 1 ? '' : 's'} finished; rerun the same command to continue`);
 }
 
 /** The better configuration of a comparison at the 5% level, or null when the difference is not significant. */

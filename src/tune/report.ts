@@ -1,7 +1,7 @@
-/** Figures of tuning and cross-validation (Vega-Lite → SVG + PNG via report/charts.ts). */
-import { writeChart, type ChartSpec } from '../report/charts.ts';
-import type { Distribution, SearchSpace } from './space.ts';
-import type { TrialState } from './types.ts';
+/** Figures of tuning and cross-validation (Vega-Lite → SVG + PNG via draw/charts.ts). */
+import { writeChart, type ChartSpec } from '../draw/charts.ts';
+import type { Distribution, SearchSpace } from '../search/space.ts';
+import type { TrialState } from '../search/types.ts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 const STATE_COLORS = { domain: ['done', 'pruned', 'failed'], range: ['#1f77b4', '#aaaaaa', '#d62728'] };

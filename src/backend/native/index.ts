@@ -3,7 +3,8 @@
  * its kernels) with the heavy kernels replaced by a oneDNN addon (./addon, built by
  * scripts/build-native.js). Kernels work on the cpu backend's Float32Arrays in place (no copies in
  * or out of C++) and write into arrays recycled from disposed tensors (backend.ts). While it is the
- * active backend, tf.train.adam's update runs as one fused native call per variable (adam.ts).
+ * active backend, Adam's update runs as one fused native call per variable (adam.ts): the training
+ * loop's Adam calls it with each step's rate, and tf.train.adam's optimizers are routed to it.
  *
  * Layout: addon.ts (the compiled addon's interface and loader), backend.ts (the backend class),
  * kernels/<KernelName>.ts (one kernel each; shared.ts and elementwise.ts their common parts),
@@ -116,7 +117,7 @@ export function registerNativeBackend(threads: number): number {
     for (const config of nativeKernels) tf.registerKernel(config);
     // Priority 0 (cpu has 1): registering never makes tfjs pick it over what the user selected.
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
-    installFusedAdam(native); // only takes effect while 'native' is the active backend
+    installFusedAdam(); // tf.train.adam's optimizers; only takes effect while 'native' is the active backend
     registered = true;
   }
   return used;

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runBench, formatBench, DEFAULT_PEER } from '../../bench/bench.ts';
+import { runBench, formatBench, DEFAULT_PEER, PEER_PACKAGES, PYTHON } from '../../bench/bench.ts';
 import { WORKLOADS, type TaskName } from '../../bench/workloads.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, parse, say, useBackend } from '../context.ts';
@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .description('LeNet-5 training epoch, VGG16 forward throughput and peak memory: ours (native, wasm) vs PyTorch, with ratios')
     .option('--tasks <list>', 'comma-separated: lenet5_train_epoch,vgg16_forward', 'lenet5_train_epoch,vgg16_forward')
     .option('--backends <list>', 'our backends to measure', 'native,wasm')
-    .option('--peer <path>', 'the PyTorch peer script', DEFAULT_PEER)
+    .option('--peer <path>', `the PyTorch peer script, run with ${PYTHON} (needs: apt-get install ${PEER_PACKAGES})`, DEFAULT_PEER)
     .option('--no-peer', 'skip the PyTorch peer')
     .option('--images <n>', 'time a partial LeNet-5 epoch of n images, scaled to 60,000 (quick look)', parse.int('--images', 64))
     .addOption(new Option('--worker <task>', 'internal: run one task in this process').hideHelp())

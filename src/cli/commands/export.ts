@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { registerKerasLayers } from '../../models/keras_layers.ts';
+import { registerKerasLayers } from '../../keras/layers.ts';
 import { loadModel } from '../../store/model_io.ts';
-import { exportKerasH5 } from '../../transfer/export_keras.ts';
+import { exportKerasH5 } from '../../keras/export_model.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, useBackend } from '../context.ts';
 

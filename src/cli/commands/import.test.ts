@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { main } from '../main.ts';
+import { loadFashionMnist } from '../../data/dataset.ts';
+import { DEBIAN_DIR, fileIn } from '../../data/source.ts';
 import { KERAS_H5_DIR as FIXTURES } from '../../../test/fixtures/index.ts';
 
 
@@ -67,4 +70,32 @@ test('fmnist import/export: mistakes are one line and a non-zero exit', async ()
   assert.equal(f.code, 2);
   assert.match(f.err, /--format must be keras-h5, got 'onnx'/);
   assert.equal(existsSync(join(tmpdir(), 'never-written')), false);
+});
+
+const DATA_DIR = process.env.FMNIST_DATA_DIR ?? DEBIAN_DIR;
+const haveData = !!fileIn(DATA_DIR, 't10k-images-idx3-ubyte');
+
+test('fmnist evaluate and predict take a model without a channel axis (TensorFlow\'s tutorial, input [null,28,28])', { skip: haveData ? false : `no Fashion-MNIST test set in ${DATA_DIR}` }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-import-flatten-'));
+  try {
+    const i = await fmnist('--json', 'import', join(FIXTURES, 'tf-tutorial-flatten-28x28-model.h5'), '--out', join(dir, 'm'));
+    assert.equal(i.code, 0, i.err);
+    assert.deepEqual(JSON.parse(i.out).inputShape, [null, 28, 28]);
+    // Once: "expected flatten_input to have 3 dimension(s), but got array with shape [500,28,28,1]".
+    const e = await fmnist('--json', '--data-dir', DATA_DIR, 'evaluate', join(dir, 'm'));
+    assert.equal(e.code, 0, e.err);
+    const acc = JSON.parse(e.out).accuracy;
+    assert.ok(Math.abs(acc - 0.8607) <= 0.001, `accuracy ${acc}; test/fixtures/make_flatten_model.py computed 0.8607 in numpy`);
+    // Test image 0, an ankle boot, as a PNG.
+    const png = join(dir, 'boot.png');
+    const test0 = loadFashionMnist({ dataDir: DATA_DIR, splits: ['test'] }).test.images.subarray(0, 784);
+    await sharp(Buffer.from(test0), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(png);
+    const p = await fmnist('--json', 'predict', join(dir, 'm'), png, '--top', '2');
+    assert.equal(p.code, 0, p.err);
+    const [r] = JSON.parse(p.out);
+    assert.equal(r.top.length, 2);
+    assert.equal(r.top[0].className, 'Ankle boot');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,7 @@ import { loadFashionMnist } from '../../data/dataset.ts';
 import { makeNormalization, type Normalization } from '../../data/preprocess.ts';
 import { CLASS_NAMES, NUM_CLASSES } from '../../data/source.ts';
 import { saveModel } from '../../store/model_io.ts';
-import { importKerasModel } from '../../transfer/import_model.ts';
+import { importKerasModel } from '../../keras/import_model.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, say, useBackend } from '../context.ts';
 

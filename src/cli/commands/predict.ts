@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { CLASS_NAMES } from '../../data/source.ts';
-import { normalizationFor } from '../../data/preprocess.ts';
-import { imageToFashion } from '../../evaluate/image_input.ts';
-import { predictProbabilities } from '../../evaluate/predict.ts';
+import { modelInputShape, normalizationFor } from '../../data/preprocess.ts';
+import { predictImage } from '../../evaluate/image_input.ts';
 import { loadModel, readModelMetadata } from '../../store/model_io.ts';
 import { UserError, errorMessage } from '../../util/errors.ts';
 import { emit, globals, parse, say, useBackend } from '../context.ts';
@@ -25,11 +24,11 @@ export function register(program: Command): void {
       if (meta.inputScale === 'standard' && !meta.normalization) throw new UserError(`${dir}: the model expects standardised inputs but records no mean/std`);
       const norm = normalizationFor(meta);
       const model = await loadModel(resolve(dir));
+      modelInputShape(model); // an input shape images cannot be fitted to fails here once, not once per image
       const results: Prediction[] = [];
       for (const image of images) {
         try {
-          const pixels = await imageToFashion(image);
-          const probs = predictProbabilities(model, pixels, Int32Array.of(0), norm);
+          const probs = await predictImage(model, image, norm);
           const top = Array.from(probs, (p, c) => ({ className: CLASS_NAMES[c] ?? String(c), probability: p }))
             .sort((a, b) => b.probability - a.probability)
             .slice(0, o.top);

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { DEFAULT_DB, RunStore, type RunRow } from '../../store/run_store.ts';
+import { DB_ENV, DEFAULT_DB, RunStore, compareRuns, defaultDbPath, type RunRow } from '../../store/run_store.ts';
 import { UserError } from '../../util/errors.ts';
+import { pct } from '../../util/format.ts';
 import { emit, globals, parse } from '../context.ts';
-
-const pct = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
 
 function table(rows: RunRow[]): string {
   if (!rows.length) return 'no runs yet';
@@ -15,8 +14,8 @@ function table(rows: RunRow[]): string {
 }
 
 export function register(program: Command): void {
-  const runs = program.command('runs').description('the run store: every train, trial and fold').option('--db <file>', `database (default ${DEFAULT_DB}, env FMNIST_DB)`);
-  const open = (cmd: Command) => RunStore.open((cmd.optsWithGlobals().db as string | undefined) ?? process.env.FMNIST_DB ?? DEFAULT_DB);
+  const runs = program.command('runs').description('the run store: every train, trial and fold').option('--db <file>', `database (default ${DEFAULT_DB}, env ${DB_ENV})`);
+  const open = (cmd: Command) => RunStore.open((cmd.optsWithGlobals().db as string | undefined) ?? defaultDbPath());
 
   runs.command('list')
     .description('all runs, oldest first')
@@ -56,12 +55,8 @@ export function register(program: Command): void {
       const store = open(cmd);
       const list = ids.map((id) => store.getRun(parse.int('run id', 1)(id)));
       store.close();
-      const keys = [...new Set(list.flatMap((r) => Object.keys(r.config)))].sort();
-      const differing = keys.filter((k) => new Set(list.map((r) => JSON.stringify((r.config as Record<string, unknown>)[k]))).size > 1);
-      const result = {
-        runs: list.map((r) => ({ id: r.id, status: r.status, finalMetrics: r.finalMetrics, seconds: r.seconds, epochs: r.epochs.length })),
-        differingSettings: Object.fromEntries(differing.map((k) => [k, list.map((r) => (r.config as Record<string, unknown>)[k])])),
-      };
+      const result = compareRuns(list);
+      const differing = Object.keys(result.differingSettings);
       emit(g, result, () => {
         const col = (v: unknown) => String(v ?? '—').slice(0, 12).padStart(12);
         return [

@@ -2,31 +2,34 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { PROFILE_NAMES, PROFILES, type Profile } from '../../pipeline/profiles.ts';
 import { runStudy } from '../../pipeline/study.ts';
+import { defaultDbPath } from '../../store/run_store.ts';
 import { UserError } from '../../util/errors.ts';
-import { emit, globals, parse, say, useBackend } from '../context.ts';
+import { interruptOnSignals } from '../../util/interrupt.ts';
+import { DB_HELP, emit, globals, parse, say, useBackend } from '../context.ts';
 import { openRecorder } from '../recorder.ts';
-import { installInterruptHandlers } from './train.ts';
 
 export function register(program: Command): void {
   program.command('study')
     .description('the published study end to end: data, exploration, LeNet-5 training and evaluation, tuning, cross-validation (resumable)')
     .option('--profile <name>', PROFILE_NAMES.map((n) => `${n}: ${PROFILES[n].what}`).join('; '), 'standard')
     .option('--out <dir>', 'where everything goes (default out/study-PROFILE)')
-    .option('--db <file>', 'run store (default runs/fmnist.db)')
+    .option('--db <file>', DB_HELP)
     .option('--parallel <p>', 'tuning trials and CV folds at once, each in its own process (default: one per core, at most 4; quick 1)', parse.int('--parallel', 1))
     .action(async (o: { profile: string; out?: string; db?: string; parallel?: number }, cmd: Command) => {
       const g = globals(cmd);
       if (!(PROFILE_NAMES as readonly string[]).includes(o.profile)) throw new UserError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got '${o.profile}'`);
       await useBackend(g);
-      installInterruptHandlers();
+      const signal = interruptOnSignals(say);
+      const db = o.db ?? defaultDbPath();
       const result = await runStudy({
         profile: o.profile as Profile,
         outDir: resolve(o.out ?? `out/study-${o.profile}`),
         dataDir: g.dataDir,
         say,
-        recorder: () => openRecorder(o.db, 'study'),
-        db: o.db,
+        recorder: () => openRecorder(db, 'study'),
+        db,
         parallel: o.parallel,
+        signal,
       });
       emit(g, result, () => `study done: ${result.report} (all results: ${result.outDir}/study.json)`);
     });

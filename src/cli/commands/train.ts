@@ -1,45 +1,14 @@
 import type { Command } from 'commander';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { mergeConfig, readConfigFile } from '../../config.ts';
+import { resolve } from 'node:path';
+import { mergeConfig, readConfigFile, settingsGiven } from '../../config.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
-import { CHECKPOINT_FILE, readCheckpoint } from '../../train/checkpoint.ts';
-import { interruption, train } from '../../train/train.ts';
+import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, newRunDir, runFile } from '../../train/run_folder.ts';
+import { train } from '../../train/train.ts';
 import { UserError } from '../../util/errors.ts';
+import { interruptOnSignals } from '../../util/interrupt.ts';
 import { formatDuration } from '../../util/progress.ts';
-import { emit, globals, parse, say, useBackend } from '../context.ts';
+import { DB_HELP, emit, globals, parse, say, useBackend } from '../context.ts';
 import { openRecorder } from '../recorder.ts';
-
-export const TRAIN_ROOT = 'runs/train';
-
-/** The newest run folder under runs/train that has a checkpoint but no finished model. */
-function latestUnfinished(): string | undefined {
-  if (!existsSync(TRAIN_ROOT)) return undefined;
-  return readdirSync(TRAIN_ROOT)
-    .map((n) => join(TRAIN_ROOT, n))
-    .filter((d) => existsSync(join(d, CHECKPOINT_FILE)) && !isDone(d))
-    .sort((a, b) => statSync(join(b, CHECKPOINT_FILE)).mtimeMs - statSync(join(a, CHECKPOINT_FILE)).mtimeMs)[0];
-}
-
-function isDone(dir: string): boolean {
-  const ck = readCheckpoint(dir);
-  return !!ck && ck.epoch >= ck.config.epochs && existsSync(join(dir, 'model.json'));
-}
-
-function stamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
-/** Stop at the next batch on the first Ctrl-C/SIGTERM (the checkpoint stays intact); exit on the second. */
-export function installInterruptHandlers(): void {
-  const handler = () => {
-    if (interruption.requested) process.exit(130);
-    interruption.requested = true;
-    say('stopping after this batch (again to quit at once)…');
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-}
 
 export function register(program: Command): void {
   program.command('train')
@@ -63,33 +32,34 @@ export function register(program: Command): void {
     .option('--limit <n>', 'train on a stratified subset of n images', parse.int('--limit', 10))
     .option('--out <dir>', `run folder (default ${TRAIN_ROOT}/<model>-<time>)`)
     .option('--resume', 'continue the run in --out (default: the newest unfinished run)')
-    .option('--db <file>', 'run store (default runs/fmnist.db)')
+    .option('--db <file>', DB_HELP)
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd);
       const file = o.config ? readConfigFile(String(o.config)) : undefined;
       const explicitFlip = cmd.getOptionValueSource('augmentFlip') === 'cli' ? o.augmentFlip : undefined;
-      const config = mergeConfig(file, {
+      const flags = {
         model: o.model, epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: o.optimizer, schedule: o.schedule,
         weightDecay: o.weightDecay, dropout: o.dropout, labelSmoothing: o.labelSmoothing, augmentShift: o.augmentShift,
         augmentFlip: explicitFlip, normalize: o.normalize, valSplit: o.valSplit, patience: o.patience, seed: o.seed, limit: o.limit,
-      }, o.config ? String(o.config) : 'flags');
-      let outDir = o.out ? resolve(String(o.out)) : undefined;
-      if (o.resume && !outDir) {
-        outDir = latestUnfinished();
-        if (!outDir) throw new UserError(`--resume: no unfinished run under ${TRAIN_ROOT}; pass --out DIR`);
+      };
+      const config = mergeConfig(file, flags, o.config ? String(o.config) : 'flags');
+      let chosen = o.out ? resolve(String(o.out)) : undefined;
+      if (o.resume && !chosen) {
+        chosen = latestUnfinished(TRAIN_ROOT);
+        if (!chosen) throw new UserError(`--resume: no unfinished run under ${TRAIN_ROOT}; pass --out DIR`);
       }
-      outDir ??= resolve(TRAIN_ROOT, `${config.model}-${stamp()}`);
-      const resumeState = o.resume ? readCheckpoint(outDir) : undefined;
-      if (o.resume && !resumeState) throw new UserError(`--resume: ${outDir} has no ${CHECKPOINT_FILE}; start it without --resume`);
+      const outDir = chosen ?? newRunDir(config.model, TRAIN_ROOT);
+      if (o.resume && !hasCheckpoint(outDir)) throw new UserError(`--resume: ${outDir} has no ${RUN_FILES.checkpoint}; start it without --resume`);
 
       await useBackend(g);
       const data = loadFashionMnist({ dataDir: g.dataDir });
-      // Resuming keeps the config the run was made with, whatever the flags say now.
-      const effective = resumeState?.config ?? config;
-      say(`${resumeState ? `resuming after epoch ${resumeState.epoch}` : 'training'} ${effective.model} → ${outDir}`);
-      installInterruptHandlers();
+      const signal = interruptOnSignals(say);
       const recorder = await openRecorder(o.db as string | undefined, 'train');
-      const result = await train({ config: effective, outDir, resume: Boolean(o.resume), data, progress: !g.json, recorder });
+      const result = await train({
+        // Resuming continues the run as it was made: what the file and flags set must agree with it, the rest comes from it.
+        config, given: settingsGiven(file, flags), outDir, resume: Boolean(o.resume), data, progress: !g.json, recorder, signal,
+        onStart: (run) => say(`${run.resumedAfter !== undefined ? `resuming after epoch ${run.resumedAfter}` : 'training'} ${run.config.model} → ${outDir}`),
+      });
       emit(g, result, () => {
         const f = result.final;
         const per = result.epochs.map((e) => e.seconds);
@@ -97,7 +67,7 @@ export function register(program: Command): void {
         return [
           `done: ${result.epochs.length} epochs in ${formatDuration(result.seconds)} (${mean.toFixed(1)} s/epoch); kept epoch ${result.bestEpoch}` +
             (f.valAcc !== undefined ? `: val_acc ${(f.valAcc * 100).toFixed(2)}% val_loss ${f.valLoss!.toFixed(4)}` : ''),
-          `model: ${join(outDir!, 'model.json')}   evaluate it: fmnist evaluate ${outDir}`,
+          `model: ${runFile(outDir, 'model')}   evaluate it: fmnist evaluate ${outDir}`,
         ].join('\n');
       });
     });

@@ -1,23 +1,23 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { readConfigFile } from '../../config.ts';
-import { defaultThreads } from '../../backend/select.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
-import { DEFAULT_DB } from '../../store/run_store.ts';
-import { InProcessScheduler, ProcessPoolScheduler, type Scheduler } from '../../tune/scheduler.ts';
-import { defaultSpace, parseSpace, readSpaceFile } from '../../tune/space.ts';
-import { STRATEGIES } from '../../tune/strategies/index.ts';
-import { formatParams, formatTrials, pct, runTune } from '../../tune/study.ts';
+import { defaultDbPath } from '../../store/run_store.ts';
+import { makeScheduler, ProcessPoolScheduler } from '../../jobs/scheduler.ts';
+import { defaultSpace, parseSpace, readSpaceFile } from '../../search/space.ts';
+import { STRATEGIES } from '../../search/strategies/index.ts';
+import { formatParams, formatTrials, runTune } from '../../tune/tune.ts';
+import { pct } from '../../util/format.ts';
 import { UserError } from '../../util/errors.ts';
-import { emit, globals, parse, say, useBackend } from '../context.ts';
-import { installInterruptHandlers } from './train.ts';
+import { interruptOnSignals } from '../../util/interrupt.ts';
+import { DB_HELP, emit, globals, parse, say, useBackend } from '../context.ts';
 
 export function register(program: Command): void {
   program.command('tune')
     .description('tune hyperparameters on a held-out validation split (random, hyperband or TPE, with pruning); resumable: rerun to continue')
     .option('--strategy <name>', STRATEGIES.join('|'), 'tpe')
     .option('--trials <n>', 'trials to run (may grow on a rerun)', parse.int('--trials', 1), 20)
-    .option('--space <file>', 'search space JSON (default: the LeNet-5 space; see src/tune/space.ts)')
+    .option('--space <file>', 'search space JSON (default: the LeNet-5 space; see src/search/space.ts)')
     .option('--config <file>', 'settings every trial starts from (JSON, as for fmnist train)')
     .option('--epochs <n>', 'epochs per trial, fewer than the final schedule for a cheaper search (hyperband: the most a trial gets; default: the epochs of --config or of the default recipe)', parse.int('--epochs', 1))
     .option('--limit <n>', 'tune on a stratified subset of n training images', parse.int('--limit', 10))
@@ -27,18 +27,18 @@ export function register(program: Command): void {
     .option('--parallel <p>', 'trials at once, each in its own process with threads/P threads', parse.int('--parallel', 1), 1)
     .option('--no-final', 'skip retraining the best configuration on the whole pool (all training images, or --limit of them) and the one test-set evaluation')
     .option('--out <dir>', 'study folder (default runs/tune/STRATEGY)')
-    .option('--db <file>', 'run store (default runs/fmnist.db, env FMNIST_DB)')
+    .option('--db <file>', DB_HELP)
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd);
       const strategy = String(o.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new UserError(`unknown --strategy '${strategy}': use one of ${STRATEGIES.join(', ')}`);
       const pruner = String(o.pruner);
       if (pruner !== 'median' && pruner !== 'none') throw new UserError(`--pruner must be median or none, got '${pruner}'`);
+      const valSplit = o.valSplit as number;
+      if (!(valSplit > 0 && valSplit < 1)) throw new UserError(`tuning needs a held-out validation split: --val-split must be between 0 and 1, got ${valSplit}`);
 
-      const base = o.config ? { ...readConfigFile(String(o.config)) } : {};
-      // The study owns which images train and validate.
-      delete base.limit;
-      delete base.valSplit;
+      // Its limit and valSplit do not apply: the study owns which images train and validate.
+      const base = o.config ? readConfigFile(String(o.config)) : {};
       const space = o.space ? readSpaceFile(String(o.space)) : parseSpace(defaultSpace(), 'default space');
       if (o.epochs !== undefined) {
         if (space.params.some((p) => p.key === 'epochs')) throw new UserError(`--epochs: the search space already searches 'epochs'; drop one of them`);
@@ -47,13 +47,11 @@ export function register(program: Command): void {
 
       await useBackend(g);
       const data = loadFashionMnist({ dataDir: g.dataDir });
-      const db = (o.db as string | undefined) ?? process.env.FMNIST_DB ?? DEFAULT_DB;
+      const db = (o.db as string | undefined) ?? defaultDbPath();
       const parallel = o.parallel as number;
-      const scheduler: Scheduler = parallel > 1
-        ? new ProcessPoolScheduler({ size: parallel, threads: g.threads ?? defaultThreads(), backend: g.backend, dataDir: g.dataDir })
-        : new InProcessScheduler(data);
+      const scheduler = makeScheduler({ parallel, data, dataDir: g.dataDir });
       if (scheduler instanceof ProcessPoolScheduler) say(`${parallel} worker processes, ${scheduler.threadsPerWorker} thread${scheduler.threadsPerWorker === 1 ? '' : 's'} each`);
-      installInterruptHandlers();
+      const signal = interruptOnSignals(say);
       let result;
       try {
         result = await runTune({
@@ -63,13 +61,14 @@ export function register(program: Command): void {
           space,
           base,
           limit: (o.limit as number | undefined) ?? null,
-          valSplit: o.valSplit as number,
+          valSplit,
           seed: o.seed as number,
           pruner,
           scheduler,
           db,
           say,
           final: o.final === false ? undefined : { data, progress: !g.json },
+          signal,
         });
       } finally {
         await scheduler.close();

@@ -3,10 +3,14 @@
  * FMNIST_THREADS threads), load the data once, then run jobs one at a time as the parent sends
  * them, reporting every epoch. Exits when the parent goes away, so a killed study leaves no
  * orphans behind.
+ *
+ * Stopping: each job gets its own AbortController, aborted by the parent's 'cancel' message for
+ * that job (the worker then takes the next one) or by SIGINT/SIGTERM to this process — Ctrl-C
+ * reaches the whole process group — after which the worker reports the job and exits with 130;
+ * a second signal exits at once.
  */
 import { initBackend, type BackendName } from '../backend/select.ts';
 import { loadFashionMnist } from '../data/dataset.ts';
-import { interruption } from '../train/train.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { JobRunner } from './job.ts';
 import type { FromWorker, ToWorker } from './scheduler.ts';
@@ -17,8 +21,14 @@ export async function serveJobs(): Promise<void> {
   const send = (m: FromWorker) => new Promise<void>((done) => process.send!(m, () => done()));
   // The parent died or closed the channel: nobody will read our results.
   process.on('disconnect', () => process.exit(1));
-  // Ctrl-C reaches the whole process group; stop at the next batch like `fmnist train` does.
-  const stop = () => { if (interruption.requested) process.exit(130); interruption.requested = true; };
+
+  const running = new Map<number, AbortController>();
+  let signalled = false;
+  const stop = () => {
+    if (signalled || running.size === 0) process.exit(130);
+    signalled = true;
+    for (const c of running.values()) c.abort();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
@@ -33,15 +43,21 @@ export async function serveJobs(): Promise<void> {
 
   process.on('message', (msg: ToWorker) => {
     if (msg.type === 'peer') runner.publish(msg.curve);
+    else if (msg.type === 'cancel') running.get(msg.id)?.abort();
     else if (msg.type === 'exit') { runner.close(); process.disconnect(); process.exit(0); }
     else if (msg.type === 'job') {
-      runner.run(msg.job, (m) => send({ type: 'epoch', id: msg.id, m }))
+      const controller = new AbortController();
+      running.set(msg.id, controller);
+      runner.run(msg.job, { onEpoch: (m) => send({ type: 'epoch', id: msg.id, m }), signal: controller.signal })
         .then((result) => send({ type: 'result', id: msg.id, result }))
         .catch(async (err: unknown) => {
           const user = err instanceof UserError;
           await send({ type: 'error', id: msg.id, message: errorMessage(err), user, exitCode: user ? err.exitCode : undefined });
-          // An interrupted worker stops; the parent is stopping too.
-          if (interruption.requested) { runner.close(); process.exit(130); }
+        })
+        .finally(() => {
+          running.delete(msg.id);
+          // Signalled: the parent is stopping too.
+          if (signalled) { runner.close(); process.exit(130); }
         });
     }
   });

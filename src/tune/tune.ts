@@ -19,26 +19,29 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseTrainConfig, type TrainConfig } from '../config.ts';
 import type { FashionMnist } from '../data/dataset.ts';
-import { interruption } from '../train/train.ts';
-import type { EpochMetrics } from '../train/types.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
+import { firstDifference } from '../util/diff.ts';
 import { UserError } from '../util/errors.ts';
+import { Interrupted } from '../util/interrupt.ts';
+import { pct } from '../util/format.ts';
 import { formatDuration } from '../util/progress.ts';
-import { JobRunner, objectiveOf, type Job, type JobResult } from './job.ts';
+import { JobRunner, objectiveOf, type Job, type JobResult } from '../jobs/job.ts';
+import { runJobs } from '../jobs/run_jobs.ts';
 import { writeHistoryChart, writeParamsChart } from './report.ts';
-import type { Scheduler } from './scheduler.ts';
-import { paramsOf, type Params, type SearchSpace } from './space.ts';
-import { makeStrategy, type StrategyName } from './strategies/index.ts';
-import type { PeerCurve, PrunerSpec, TrialState, TrialView } from './types.ts';
+import type { Scheduler } from '../jobs/scheduler.ts';
+import { paramsOf, type Params, type SearchSpace } from '../search/space.ts';
+import { makeStrategy, type StrategyName } from '../search/strategies/index.ts';
+import type { PeerCurve, PrunerSpec, TrialState, TrialView } from '../search/types.ts';
 
-export const STUDY_FILE = 'study.json';
+/** The tuning run's state, in its folder (the study pipeline's own is pipeline/study.ts' study.json). */
+export const TUNE_FILE = 'tune.json';
 
 export interface TuneSettings {
   strategy: StrategyName;
   /** Sampling seed (trial n's draws depend on it and n only). */
   seed: number;
   space: SearchSpace;
-  /** Settings every trial starts from (defaults ← --config ← flags), without limit/valSplit. */
+  /** Settings every trial starts from (defaults ← --config ← flags); its limit/valSplit are ignored: the study's own apply. */
   base: Record<string, unknown>;
   /** Tune on a stratified subset of this many training images (null = all). */
   limit: number | null;
@@ -65,7 +68,7 @@ export interface TrialRecord {
   outDir: string;
 }
 
-export interface StudyState {
+export interface TuneState {
   version: 1;
   id: string;
   createdAt: string;
@@ -84,56 +87,49 @@ export interface TuneOptions extends TuneSettings {
   say: (line: string) => void;
   /** Retrain the best configuration on the whole pool and score it on the test set, once (in this process). */
   final?: { data: FashionMnist; progress?: boolean };
+  /** Aborting it stops the running trials at their next batch (the study stays resumable) and throws Interrupted. */
+  signal?: AbortSignal;
 }
 
 export interface TuneResult {
   outDir: string;
-  state: StudyState;
+  state: TuneState;
   best?: TrialRecord;
   files: Record<string, string>;
 }
 
 const pad = (n: number) => String(n).padStart(3, '0');
 
-function loadState(path: string): StudyState | undefined {
+function loadState(path: string): TuneState | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as StudyState;
+    return JSON.parse(readFileSync(path, 'utf8')) as TuneState;
   } catch (err) {
     throw new UserError(`${path}: unreadable study state (${(err as Error).message}); move it away to start over`);
   }
 }
 
-/** The first setting that differs, for a one-line refusal. */
-function firstDifference(a: unknown, b: unknown, path = ''): string | undefined {
-  if (JSON.stringify(a) === JSON.stringify(b)) return undefined;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) return path || '(settings)';
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
-    if (d) return d;
-  }
-  return path || '(settings)';
-}
-
 export async function runTune(o: TuneOptions): Promise<TuneResult> {
   const outDir = resolve(o.outDir);
-  const statePath = join(outDir, STUDY_FILE);
-  if (!Number.isInteger(o.trials) || o.trials < 1) throw new UserError(`--trials must be a whole number ≥ 1, got ${o.trials}`);
-  if (!(o.valSplit > 0 && o.valSplit < 1)) throw new UserError(`tuning needs a held-out validation split: --val-split must be between 0 and 1, got ${o.valSplit}`);
+  const statePath = join(outDir, TUNE_FILE);
+  if (!Number.isInteger(o.trials) || o.trials < 1) throw new UserError(`trials must be a whole number ≥ 1, got ${o.trials}`);
+  if (!(o.valSplit > 0 && o.valSplit < 1)) throw new UserError(`tuning needs a held-out validation split: valSplit must be between 0 and 1, got ${o.valSplit}`);
+  // The study owns which images train and validate.
+  const base = Object.fromEntries(Object.entries(o.base).filter(([k]) => k !== 'limit' && k !== 'valSplit'));
 
   // Every trial's config is base ← fixed ← params; check the common part once, up front.
-  const common = parseTrainConfig({ ...o.base, ...o.space.fixed, limit: o.limit, valSplit: o.valSplit }, 'tuning settings');
+  const common = parseTrainConfig({ ...base, ...o.space.fixed, limit: o.limit, valSplit: o.valSplit }, 'tuning settings');
   const strategy = makeStrategy(o.strategy, { space: o.space, seed: o.seed, trials: o.trials, epochs: common.epochs, pruner: o.pruner });
-  const settings: StudyState['settings'] = {
-    strategy: o.strategy, seed: o.seed, space: o.space, base: o.base, limit: o.limit, valSplit: o.valSplit, pruner: o.pruner, prunerSpec: strategy.prunerSpec,
+  const settings: TuneState['settings'] = {
+    strategy: o.strategy, seed: o.seed, space: o.space, base, limit: o.limit, valSplit: o.valSplit, pruner: o.pruner, prunerSpec: strategy.prunerSpec,
   };
 
   let state = loadState(statePath);
   if (state) {
     // What the user chose must match; the pruner's derived details may change between versions.
-    const chosen = (x: StudyState['settings']) => JSON.parse(JSON.stringify({ ...x, prunerSpec: undefined })) as unknown;
+    const chosen = (x: TuneState['settings']) => JSON.parse(JSON.stringify({ ...x, prunerSpec: undefined })) as unknown;
     const diff = firstDifference(chosen(state.settings), chosen(settings));
-    if (diff) throw new UserError(`${outDir} holds a study made with different settings ('${diff}' differs): rerun with the same settings to continue it, or choose another --out`);
+    if (diff) throw new UserError(`${outDir} holds a study made with different settings ('${diff}' differs): rerun with the same settings to continue it, or choose another output folder`);
     state.settings = settings;
   } else {
     state = { version: 1, id: `tune-${basename(outDir) === 'tune' ? basename(dirname(outDir)) : basename(outDir)}-${randomBytes(2).toString('hex')}`, createdAt: new Date().toISOString(), settings, trials: [] };
@@ -154,7 +150,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     const start = number === 0;
     const params = start ? paramsOf(o.space, common) : strategy.sampler.suggest(number, views());
     const name = `trial-${pad(number)}`;
-    const config = parseTrainConfig({ ...o.base, ...o.space.fixed, ...params, limit: o.limit, valSplit: o.valSplit }, name);
+    const config = parseTrainConfig({ ...base, ...o.space.fixed, ...params, limit: o.limit, valSplit: o.valSplit }, name);
     return { number, name, params, config, state: 'running', ...(start ? { start } : {}), values: [], outDir: join('trials', name) };
   };
 
@@ -182,43 +178,34 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     return `${t.name}${t.start ? ' (start)' : ''} ${what} ${formatDuration(t.seconds ?? 0)}  ${formatParams(t.params)}`;
   };
 
-  // ---- the loop: keep every slot busy until the planned trials are done
+  // ---- keep every slot busy until the planned trials are done
   const queue = [...unfinished];
   let next = st.trials.length;
-  const running = new Map<number, Promise<void>>();
-  let failure: unknown;
-  const launch = (t: TrialRecord) => {
-    const p = o.scheduler.run(jobFor(t), (m: EpochMetrics) => {
-      t.values = [...t.values.slice(0, m.epoch - 1), objectiveOf(m)];
-      save();
-      o.scheduler.publish(curve(t));
-      if (t.config.epochs > 1) o.say(`  ${t.name} epoch ${m.epoch}/${t.config.epochs} val_acc ${pct(m.valAcc)}`);
-    }).then((r) => {
-      finish(t, r);
-      save();
-      o.scheduler.publish(curve(t));
-      o.say(`${r.reused ? '(found finished) ' : ''}${describe(t)}`);
-    }, (err: unknown) => { failure ??= err; })
-      .finally(() => running.delete(t.number));
-    running.set(t.number, p);
-  };
-
-  while (true) {
-    if (interruption.requested && failure === undefined) { o.scheduler.cancel(); failure = interruptedError(st); }
-    while (failure === undefined && running.size < o.scheduler.slots && (queue.length || next < o.trials)) {
+  await runJobs(o.scheduler, {
+    signal: o.signal,
+    interrupted: () => interruptedError(st),
+    next: () => {
+      if (!queue.length && next >= o.trials) return undefined;
       const t = queue.shift() ?? newTrial(next++);
       if (!st.trials.includes(t)) st.trials.push(t);
       save();
-      launch(t);
-    }
-    if (!running.size) break;
-    // Wake at least twice a second to notice Ctrl-C while trials run elsewhere.
-    await Promise.race([...running.values(), new Promise((r) => setTimeout(r, 500).unref())]);
-  }
-  if (failure !== undefined) {
-    if (interruption.requested) throw interruptedError(st);
-    throw failure;
-  }
+      return {
+        job: jobFor(t),
+        onEpoch: (m) => {
+          t.values = [...t.values.slice(0, m.epoch - 1), objectiveOf(m)];
+          save();
+          o.scheduler.publish(curve(t));
+          if (t.config.epochs > 1) o.say(`  ${t.name} epoch ${m.epoch}/${t.config.epochs} val_acc ${pct(m.valAcc)}`);
+        },
+        onResult: (r) => {
+          finish(t, r);
+          save();
+          o.scheduler.publish(curve(t));
+          o.say(`${r.reused ? '(found finished) ' : ''}${describe(t)}`);
+        },
+      };
+    },
+  });
 
   // ---- results
   const done = st.trials.filter((t) => t.state === 'done' && t.objective !== undefined);
@@ -230,7 +217,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   writeTrialsCsv(files.trials, st);
   if (best) {
     files.bestConfig = join(outDir, 'best_config.json');
-    writeJsonAtomic(files.bestConfig, bestConfigFile(best, o));
+    writeJsonAtomic(files.bestConfig, bestConfigFile(best, settings));
   }
   const history = await writeHistoryChart(st.trials, join(outDir, 'history'));
   const params = await writeParamsChart(st.trials, o.space, join(outDir, 'params'));
@@ -241,7 +228,7 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
     if (st.final?.outDir === dir) {
       o.say(`final model already trained and tested: ${dir}`);
     } else {
-      st.final = await refitAndTest(best, dir, st.id, o.db, o.final, o.say);
+      st.final = await refitAndTest(best, dir, st.id, o.db, o.final, o.say, o.signal);
       save();
     }
   }
@@ -250,9 +237,9 @@ export async function runTune(o: TuneOptions): Promise<TuneResult> {
   return { outDir, state: st, best, files };
 }
 
-function interruptedError(st: StudyState): UserError {
+function interruptedError(st: TuneState): Interrupted {
   const n = st.trials.filter((t) => t.state !== 'running').length;
-  return new UserError(`interrupted with ${n} trial${n === 1 ? '' : 's'} finished; rerun the same command to continue the study`, 130);
+  return new Interrupted(`interrupted with ${n} trial${n === 1 ? '' : 's'} finished; rerun the same command to continue the study`);
 }
 
 /** The final refit: the best trial's configuration, trained on the whole pool (no held-out part). */
@@ -265,13 +252,13 @@ export function finalConfig(best: TrialRecord): TrainConfig {
  * and evaluate it on the test set — the only time a study looks at the test set. Resumable like
  * a trial (same job runner).
  */
-async function refitAndTest(best: TrialRecord, dir: string, group: string, db: string | null, f: NonNullable<TuneOptions['final']>, say: (l: string) => void): Promise<NonNullable<StudyState['final']>> {
+async function refitAndTest(best: TrialRecord, dir: string, group: string, db: string | null, f: NonNullable<TuneOptions['final']>, say: (l: string) => void, signal?: AbortSignal): Promise<NonNullable<TuneState['final']>> {
   const config = finalConfig(best);
   say(`final: retraining ${best.name}'s configuration on ${config.limit ?? 'all'} training images (no held-out part), then the test set once → ${dir}`);
   const runner = new JobRunner(f.data, { progress: f.progress });
   let r: JobResult;
   try {
-    r = await runner.run({ kind: 'train', group, name: 'final', outDir: dir, config, db });
+    r = await runner.run({ kind: 'train', group, name: 'final', outDir: dir, config, db }, { signal });
   } finally {
     runner.close();
   }
@@ -296,10 +283,6 @@ export function bestConfigFile(best: TrialRecord, o: Pick<TuneSettings, 'base' |
 
 const summary = (t: TrialRecord) => ({ number: t.number, name: t.name, start: t.start ?? false, state: t.state, objective: t.objective ?? null, epochs: t.values.length, seconds: t.seconds ?? null, params: t.params, error: t.error });
 
-/** A difference of two accuracies in percentage points, signed. */
-export const pp = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
-
-export const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 
 function formatValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3);
@@ -311,7 +294,7 @@ export function formatParams(p: Params): string {
 }
 
 /** The trial table for people (best marked with *). */
-export function formatTrials(st: StudyState): string {
+export function formatTrials(st: TuneState): string {
   const keys = st.settings.space.params.map((p) => p.key);
   const head = ['trial', 'state', 'val_acc', 'epochs', 'time', ...keys];
   const rows = st.trials.map((t) => [
@@ -321,7 +304,7 @@ export function formatTrials(st: StudyState): string {
   return [head, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n');
 }
 
-function writeTrialsCsv(path: string, st: StudyState): void {
+function writeTrialsCsv(path: string, st: TuneState): void {
   const keys = st.settings.space.params.map((p) => p.key);
   const esc = (v: unknown) => (v === undefined || v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   const lines = [['number', 'name', 'state', 'objective', 'epochs', 'seconds', ...keys, 'error'].join(',')];

@@ -1,14 +1,13 @@
 /** Batched inference over uint8 images, never materialising the whole set as float32. */
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE } from '../data/source.ts';
-import { batchSlices, fillBatch, forPretrained, type Normalization } from '../data/preprocess.ts';
+import { batchSlices, fillBatch, modelInputShape, toModelInput, type Normalization } from '../data/preprocess.ts';
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
 /** Class probabilities [n x classes] for images[indices], in `batchSize` chunks. */
 export function predictProbabilities(model: tf.LayersModel, images: Uint8Array, indices: Int32Array, norm: Normalization, batchSize = 500): Float32Array {
-  const inShape = model.inputs[0].shape; // [null, h, w, c]
-  const [h, w, c] = [inShape[1] ?? IMAGE_SIZE, inShape[2] ?? IMAGE_SIZE, inShape[3] ?? 1];
+  const inShape = modelInputShape(model);
   const classes = (model.outputs[0].shape[1] ?? 10) as number;
   const out = new Float32Array(indices.length * classes);
   const buf = new Float32Array(batchSize * PIXELS);
@@ -16,9 +15,9 @@ export function predictProbabilities(model: tf.LayersModel, images: Uint8Array, 
   for (const idx of batchSlices(indices, batchSize)) {
     fillBatch(images, idx, buf, norm);
     const probs = tf.tidy(() => {
-      let x: tf.Tensor4D = tf.tensor4d(buf.subarray(0, idx.length * PIXELS), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
-      if (h !== IMAGE_SIZE || w !== IMAGE_SIZE || c !== 1) x = forPretrained(x, h);
-      return model.predict(x) as tf.Tensor;
+      const x = tf.tensor4d(buf.subarray(0, idx.length * PIXELS), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
+      // Whatever input the model declares ([null,28,28], [null,784], RGB, ...), fitted in one place.
+      return model.predict(toModelInput(inShape, x)) as tf.Tensor;
     });
     out.set(probs.dataSync() as Float32Array, done * classes);
     probs.dispose();

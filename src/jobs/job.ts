@@ -8,19 +8,19 @@
  * without training, and one with a checkpoint continues from it. That is what makes a killed
  * study resumable whatever instant the kill landed.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { TrainConfig } from '../config.ts';
 import type { FashionMnist } from '../data/dataset.ts';
 import { stratifiedKFold, stratifiedSubset } from '../data/split.ts';
 import { RunStore } from '../store/run_store.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
-import { TrainingInterrupted, train } from '../train/train.ts';
-import { readRunJson, type RunJson } from '../train/run_meta.ts';
+import { train } from '../train/train.ts';
+import { isFinished, readMetrics, readRunJson, runFile, runMetaOf, type RunJson } from '../train/run_folder.ts';
 import type { EpochMetrics, RunStatus, TrainResult } from '../train/types.ts';
 import { UserError } from '../util/errors.ts';
-import { makePruner } from './strategies/index.ts';
-import type { PeerCurve, PrunerSpec } from './types.ts';
+import { Interrupted } from '../util/interrupt.ts';
+import { makePruner } from '../search/strategies/index.ts';
+import type { PeerCurve, PrunerSpec } from '../search/types.ts';
 
 /** Which training images train and which validate: the config's own split, or fold `fold` of a seeded stratified k-fold. */
 export type SplitSpec = { kind: 'kfold'; k: number; fold: number; seed: number; limit: number | null };
@@ -63,15 +63,12 @@ export function resolveSplit(spec: SplitSpec, labels: Uint8Array): { train: Int3
   return { train: fold.train.map((i) => pool[i]), val: fold.val.map((i) => pool[i]) };
 }
 
-
-function readMetrics(dir: string): EpochMetrics[] {
-  const path = join(dir, 'metrics.jsonl');
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics);
+/** How a job is run: its epochs as they finish, and a signal that stops it at the next batch. */
+export interface RunJobOptions {
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Aborting it interrupts the job (its checkpoint stays, so running it again continues it). */
+  signal?: AbortSignal;
 }
-
-/** run.json keys written by train() itself; the rest is the run's meta (backend, versions, data). */
-const RUN_JSON_OWN = new Set(['status', 'config', 'seed', 'startedAt', 'updatedAt', 'timings', 'epochsCompleted', 'bestEpoch', 'final', 'result', 'error']);
 
 export class JobRunner {
   private readonly stores = new Map<string, RunStore>();
@@ -96,18 +93,17 @@ export class JobRunner {
     return s;
   }
 
-  async run(job: Job, onEpoch?: (m: EpochMetrics) => void): Promise<JobResult> {
+  async run(job: Job, { onEpoch, signal }: RunJobOptions = {}): Promise<JobResult> {
     const started = Date.now();
     const store = this.store(job.db);
 
     // 1. Finished before (the study died before it could note it): reuse.
     const previous = readRunJson(job.outDir);
-    if (previous?.status === 'done' && existsSync(join(job.outDir, 'model.json'))) {
+    if (previous && isFinished(job.outDir)) {
       const epochs = readMetrics(job.outDir);
       const status = previous.result ?? 'done';
       this.settleStoreRow(store, job, previous, epochs, status === 'pruned' ? 'pruned' : 'done', previous.final);
-      const seconds = (previous.timings as { totalSeconds?: number } | undefined)?.totalSeconds ?? 0;
-      return { status, epochs, final: previous.final, seconds, reused: true };
+      return { status, epochs, final: previous.final, seconds: previous.timings?.totalSeconds ?? 0, reused: true };
     }
 
     // 2. Pruning state: this trial's own values so far (from its checkpoint) and its peers.
@@ -134,6 +130,7 @@ export class JobRunner {
         split: job.split ? resolveSplit(job.split, this.data.train.labels) : undefined,
         progress: this.opts.progress,
         recorder: store?.recorder({ kind: job.kind, group: job.group, name: job.name }),
+        signal,
         onEpoch: (m) => {
           values.push(objectiveOf(m));
           onEpoch?.(m);
@@ -144,7 +141,7 @@ export class JobRunner {
     } catch (err) {
       // A trial the user's settings make fail (e.g. divergence at a high learning rate) is a
       // result, not a study failure; an interruption or a bug is not.
-      if (err instanceof UserError && !(err instanceof TrainingInterrupted)) {
+      if (err instanceof UserError && !(err instanceof Interrupted)) {
         return { status: 'failed', epochs: readCheckpoint(job.outDir)?.history ?? [], error: err.message, seconds: (Date.now() - started) / 1000 };
       }
       throw err;
@@ -158,10 +155,9 @@ export class JobRunner {
     if (!store) return;
     const row = store.listRuns({ group: job.group }).find((r) => r.outDir === job.outDir);
     if (row && (row.status === 'done' || row.status === 'pruned')) return;
-    const meta = Object.fromEntries(Object.entries(runJson).filter(([k]) => !RUN_JSON_OWN.has(k)));
-    const id = store.startRun({ kind: job.kind, group: job.group, name: job.name, outDir: job.outDir, config: job.config, meta });
+    const id = store.startRun({ kind: job.kind, group: job.group, name: job.name, outDir: job.outDir, config: job.config, meta: runMetaOf(runJson) });
     for (const m of epochs) store.appendEpoch(id, m);
     const metrics = final ? (Object.fromEntries(Object.entries(final).filter(([, v]) => v !== undefined)) as Record<string, number>) : undefined;
-    store.finishRun(id, status, { metrics, ...(existsSync(join(job.outDir, 'model.json')) ? { artifacts: { model: join(job.outDir, 'model.json'), run: join(job.outDir, 'run.json') } } : {}) });
+    store.finishRun(id, status, { metrics, ...(existsSync(runFile(job.outDir, 'model')) ? { artifacts: { model: runFile(job.outDir, 'model'), run: runFile(job.outDir, 'run') } } : {}) });
   }
 }

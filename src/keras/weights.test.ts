@@ -4,11 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKerasWeights, weightKey } from './keras_weights.ts';
+import { loadKerasWeights, weightKey } from './weights.ts';
 import { writeKerasH5 } from './h5/write.ts';
 import { mobilenet } from '../models/mobilenet.ts';
 import { vgg16 } from '../models/vgg16.ts';
-import { Normalization, registerKerasLayers } from '../models/keras_layers.ts';
+import { Normalization, registerKerasLayers } from './layers.ts';
 import { UserError } from '../util/errors.ts';
 import { KERAS_H5_DIR as FIXTURES } from '../../test/fixtures/index.ts';
 

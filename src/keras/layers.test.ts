@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { GlobalAveragePooling2D, Normalization, Rescaling, registerKerasLayers } from './keras_layers.ts';
+import { GlobalAveragePooling2D, Normalization, Rescaling, registerKerasLayers } from './layers.ts';
 import { assertClose } from '../backend/testing.ts';
 
 tf.env().set('PROD', true);

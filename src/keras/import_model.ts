@@ -4,14 +4,14 @@
  *
  * The architecture comes from the file's `model_config` JSON (Keras 2.0–2.x and Keras 3 formats),
  * rewritten into the Keras 2 form that tfjs-layers deserialises; the weights are then assigned by
- * layer name from `model_weights` (src/transfer/keras_weights.ts). Optimizer state is not imported.
+ * layer name from `model_weights` (src/keras/weights.ts). Optimizer state is not imported.
  */
 import * as tf from '@tensorflow/tfjs';
 import { basename } from 'node:path';
-import { registerKerasLayers } from '../models/keras_layers.ts';
+import { registerKerasLayers } from './layers.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { openKerasH5, type KerasH5 } from './h5/read.ts';
-import { assignKerasWeights, type LoadWeightsReport } from './keras_weights.ts';
+import { assignKerasWeights, type LoadWeightsReport } from './weights.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };

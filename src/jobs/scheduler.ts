@@ -2,34 +2,37 @@
  * Where jobs run. The tuner and CV only ever see `Scheduler`; placing work elsewhere (e.g. on other
  * machines through a distributed job engine) is a new implementation of this interface:
  *
- *   run(job)      run one Job somewhere, resolve with its JobResult; report each epoch back
+ *   run(job, o)   run one Job somewhere, resolve with its JobResult; report each epoch back
+ *                 (o.onEpoch); aborting o.signal stops the job at its next batch (its checkpoint stays)
  *   publish(c)    best effort: tell running jobs how the study's other trials are doing (pruning)
- *   cancel()      ask running jobs to stop at their next batch (their checkpoints stay)
  *   close()       release the workers
+ *
+ * Stopping is per job, by its signal: a scheduler holds no "cancelled" state, so after an
+ * interrupted study the same scheduler runs the next one normally.
  *
  * A Job is plain data (config, folder, split spec, pruner spec with a snapshot of its peers), so it
  * travels by JSON; a remote implementation that cannot deliver `publish` still prunes correctly
  * against the snapshot, only with older information.
  *
  * Two implementations: `InProcessScheduler` (one job at a time in this process) and
- * `ProcessPoolScheduler` (P child processes, each with threads/P kernel threads).
+ * `ProcessPoolScheduler` (P child processes sharing this process's kernel threads); `makeScheduler`
+ * chooses between them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { BackendName } from '../backend/select.ts';
+import { currentBackend, type BackendInfo, type BackendName } from '../backend/select.ts';
 import type { FashionMnist } from '../data/dataset.ts';
-import { interruption } from '../train/train.ts';
 import type { EpochMetrics } from '../train/types.ts';
 import { UserError } from '../util/errors.ts';
-import { JobRunner, type Job, type JobResult } from './job.ts';
-import type { PeerCurve } from './types.ts';
+import { Interrupted } from '../util/interrupt.ts';
+import { JobRunner, type Job, type JobResult, type RunJobOptions } from './job.ts';
+import type { PeerCurve } from '../search/types.ts';
 
 export interface Scheduler {
   /** How many jobs it runs at once. */
   readonly slots: number;
-  run(job: Job, onEpoch?: (m: EpochMetrics) => void): Promise<JobResult>;
+  run(job: Job, o?: RunJobOptions): Promise<JobResult>;
   publish(curve: PeerCurve): void;
-  cancel(): void;
   close(): Promise<void>;
 }
 
@@ -41,16 +44,12 @@ export class InProcessScheduler implements Scheduler {
     this.runner = new JobRunner(data, opts);
   }
 
-  run(job: Job, onEpoch?: (m: EpochMetrics) => void): Promise<JobResult> {
-    return this.runner.run(job, onEpoch);
+  run(job: Job, o: RunJobOptions = {}): Promise<JobResult> {
+    return this.runner.run(job, o);
   }
 
   publish(curve: PeerCurve): void {
     this.runner.publish(curve);
-  }
-
-  cancel(): void {
-    interruption.requested = true;
   }
 
   async close(): Promise<void> {
@@ -58,11 +57,39 @@ export class InProcessScheduler implements Scheduler {
   }
 }
 
+export interface SchedulerChoice {
+  /** Jobs at once: 1 runs them one by one in this process, more in that many worker processes. */
+  parallel: number;
+  /** The training data, loaded once (the in-process runner trains on it; workers load their own). */
+  data: FashionMnist;
+  /** Where workers find the data (FMNIST_DATA_DIR for them). */
+  dataDir?: string;
+  /** The backend workers start, with its threads shared between them (default: the one this process started). */
+  backend?: BackendInfo;
+}
+
+/**
+ * The scheduler for `parallel` jobs at once. The one thread rule: workers start the backend this
+ * process runs and share its threads evenly, ⌊threads/parallel⌋ each (at least one). Without a
+ * started backend (a library caller that never chose one) jobs run in this process.
+ *
+ * Worker processes pay off on every backend for LeNet-5: wasm runs one thread per instance, and on
+ * native a LeNet-5 step is dominated by single-threaded JS work (measured on 2 cores: 10.4 s/epoch
+ * with 1 oneDNN thread, 10.9 s with 2), so two one-thread processes train about twice the epochs
+ * per hour of one two-thread process.
+ */
+export function makeScheduler(o: SchedulerChoice): Scheduler {
+  const backend = o.backend ?? currentBackend();
+  if (o.parallel <= 1 || !backend) return new InProcessScheduler(o.data);
+  return new ProcessPoolScheduler({ size: o.parallel, threads: backend.threads, backend: backend.name, dataDir: o.dataDir });
+}
+
 // ---- child-process pool -----------------------------------------------------------------------
 
 /** Messages parent → worker. */
 export type ToWorker =
   | { type: 'job'; id: number; job: Job }
+  | { type: 'cancel'; id: number }
   | { type: 'peer'; curve: PeerCurve }
   | { type: 'exit' };
 
@@ -78,6 +105,7 @@ interface Pending {
   id: number;
   job: Job;
   onEpoch?: (m: EpochMetrics) => void;
+  /** Settle the job's promise (and stop listening to its signal). */
   resolve: (r: JobResult) => void;
   reject: (e: Error) => void;
 }
@@ -107,7 +135,7 @@ export class ProcessPoolScheduler implements Scheduler {
   private closing = false;
 
   constructor(private readonly o: PoolOptions) {
-    if (!Number.isInteger(o.size) || o.size < 1) throw new UserError(`--parallel must be a whole number ≥ 1, got ${o.size}`);
+    if (!Number.isInteger(o.size) || o.size < 1) throw new UserError(`the pool size must be a whole number ≥ 1, got ${o.size}`);
     this.slots = o.size;
   }
 
@@ -116,21 +144,35 @@ export class ProcessPoolScheduler implements Scheduler {
     return Math.max(1, Math.floor(this.o.threads / this.o.size));
   }
 
-  run(job: Job, onEpoch?: (m: EpochMetrics) => void): Promise<JobResult> {
+  /** The backend the workers start. */
+  get backend(): BackendName {
+    return this.o.backend;
+  }
+
+  run(job: Job, { onEpoch, signal }: RunJobOptions = {}): Promise<JobResult> {
     if (this.closing) return Promise.reject(new Error('scheduler is closed'));
+    if (signal?.aborted) return Promise.reject(new Interrupted(`${job.name}: interrupted before it started`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, onEpoch, resolve, reject });
+      const p: Pending = {
+        id: this.nextId++, job, onEpoch,
+        resolve: (r) => { signal?.removeEventListener('abort', stop); resolve(r); },
+        reject: (e) => { signal?.removeEventListener('abort', stop); reject(e); },
+      };
+      // Queued: drop it. Running: the worker stops it at its next batch and reports it interrupted.
+      const stop = () => {
+        const queued = this.queue.indexOf(p);
+        if (queued >= 0) { this.queue.splice(queued, 1); p.reject(new Interrupted(`${job.name}: interrupted before it started`)); return; }
+        const w = this.workers.find((x) => x.current === p && !x.exited);
+        if (w) this.send(w, { type: 'cancel', id: p.id });
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      this.queue.push(p);
       this.dispatch();
     });
   }
 
   publish(curve: PeerCurve): void {
     for (const w of this.workers) if (!w.exited && w.ready) this.send(w, { type: 'peer', curve });
-  }
-
-  cancel(): void {
-    // Each busy worker stops at its next batch, keeps its checkpoint, and reports 'interrupted'.
-    for (const w of this.workers) if (!w.exited && w.current) w.child.kill('SIGINT');
   }
 
   async close(): Promise<void> {

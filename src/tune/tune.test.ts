@@ -13,10 +13,11 @@ import { parseTrainConfig } from '../config.ts';
 import { loadFashionMnist, type FashionMnist } from '../data/dataset.ts';
 import { RunStore } from '../store/run_store.ts';
 import { runCv } from './cv.ts';
-import { JobRunner, resolveSplit } from './job.ts';
-import { InProcessScheduler } from './scheduler.ts';
-import { defaultSpace, paramsOf, parseSpace } from './space.ts';
-import { runTune, type StudyState } from './study.ts';
+import { JobRunner, resolveSplit } from '../jobs/job.ts';
+import { InProcessScheduler } from '../jobs/scheduler.ts';
+import { defaultSpace, paramsOf, parseSpace } from '../search/space.ts';
+import { runTune, TUNE_FILE, type TuneState } from './tune.ts';
+import { Interrupted } from '../util/interrupt.ts';
 
 let data: FashionMnist;
 before(async () => {
@@ -26,7 +27,7 @@ before(async () => {
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fmnist-tune-'));
 const quiet = () => {};
-const readState = (dir: string) => JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8')) as StudyState;
+const readState = (dir: string) => JSON.parse(readFileSync(join(dir, TUNE_FILE), 'utf8')) as TuneState;
 
 /** Run the CLI; `watch` sees stderr as it grows and may kill the process. */
 function cli(args: string[], db: string, watch?: (text: string, kill: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; pid: number }> {
@@ -145,6 +146,32 @@ test('tune (library): --trials can grow on a rerun; other settings cannot change
   assert.equal(lines.filter((l) => /^trial-/.test(l)).length, 1, 'only the new trial ran');
   await assert.rejects(runTune({ ...o, trials: 3, seed: 4, scheduler: sched }), /holds a study made with different settings \('seed' differs\)/);
   await assert.rejects(runTune({ ...o, trials: 3, valSplit: 0, scheduler: sched }), /needs a held-out validation split/);
+  await sched.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('tune (library): an aborted study stops mid-trial; the same scheduler then runs another study, and the first resumes', async () => {
+  const dir = tmp();
+  const space = parseSpace({ lr: { type: 'loguniform', low: 1e-3, high: 1e-2 }, epochs: 2, batchSize: 64 });
+  const o = { strategy: 'random' as const, space, base: {}, limit: 300, valSplit: 0.2, seed: 1, pruner: 'none' as const, db: null, trials: 2 };
+  const sched = new InProcessScheduler(data);
+  const controller = new AbortController();
+  const stopAtEpoch1 = (l: string) => { if (/trial-000 epoch 1\/2/.test(l)) controller.abort(); };
+  await assert.rejects(
+    runTune({ ...o, outDir: join(dir, 'a'), scheduler: sched, signal: controller.signal, say: stopAtEpoch1 }),
+    (err) => err instanceof Interrupted && /interrupted with 0 trials finished/.test(err.message),
+  );
+  assert.deepEqual(readState(join(dir, 'a')).trials.map((t) => [t.state, t.values.length]), [['running', 1]]);
+
+  // Nothing of the cancellation is left behind: a second study in this process runs to the end.
+  const b = await runTune({ ...o, outDir: join(dir, 'b'), scheduler: sched, say: quiet });
+  assert.deepEqual(b.state.trials.map((t) => [t.state, t.values.length]), [['done', 2], ['done', 2]]);
+  await assert.rejects(
+    runCv({ outDir: join(dir, 'cv'), configs: [{ label: 'd', config: parseTrainConfig({ epochs: 1 }), source: 'test' }], folds: 2, seed: 1, limit: 300, scheduler: sched, db: null, labels: data.train.labels, say: quiet, signal: AbortSignal.abort() }),
+    /interrupted with 0 fold runs finished/,
+  );
+  const a = await runTune({ ...o, outDir: join(dir, 'a'), scheduler: sched, signal: new AbortController().signal, say: quiet });
+  assert.deepEqual(a.state.trials.map((t) => [t.state, t.values.length]), [['done', 2], ['done', 2]], 'the interrupted trial continued from its checkpoint');
   await sched.close();
   rmSync(dir, { recursive: true });
 });

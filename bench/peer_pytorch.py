@@ -1,0 +1,310 @@
+#!/usr/bin/python3
+"""fashion-mnist-lab's PyTorch peer: the workloads of `fmnist bench`, done in PyTorch on this CPU.
+
+`fmnist bench` (src/bench/bench.ts) and scripts/measure-native.ts run this script with Debian's
+/usr/bin/python3 and set its figures beside ours. It needs python3-torch and python3-numpy
+(sudo apt-get install python3-torch python3-numpy) and, for the LeNet-5 tasks, the Fashion-MNIST
+IDX files, gzipped or not, from --data-dir, else $FMNIST_DATA_DIR, else ./data/fashion-mnist,
+else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).
+
+    /usr/bin/python3 bench/peer_pytorch.py [--tasks a,b] [--threads N] [--data-dir DIR]
+        [--batch 64] [--accuracy] [--epochs 10] [--list]
+
+It prints one JSON object per line per task, e.g.
+    {"peer": "pytorch", "version": "2.x", "threads": 2, "task": "vgg16_forward", "seconds": 1.9,
+     "images_per_s": 134.7, "input": [32, 32, 3], "batch": 256}
+Every line carries peer, version, threads, task; timed tasks add seconds and images_per_s.
+Peak memory is not printed here: bench.ts runs this file under a wrapper that reads getrusage
+once the script returns, so it must return from main() normally (errors exit with one line).
+
+Tasks (TASKS below; a new workload is one more entry there):
+  lenet5_train_epoch    LeNet-5 (conv 6@5x5 same, maxpool 2, conv 16@5x5 valid, maxpool 2, dense
+                        120, 84, 10; ReLU), Adam 1e-3, batch --batch, over all training images;
+                        the second epoch is timed (the first warms caches)
+  vgg16_forward         VGG16 convolutional base (Keras include_top=False) forward pass,
+                        3x32x32 inputs, batch 256: one warm-up pass, then one timed pass
+  lenet5_test_accuracy  LeNet-5 as above trained --epochs epochs, accuracy on the test images
+                        (with --accuracy, or named in --tasks; shares the training run above)
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:  # one line, as the callers show the last line of stderr
+    sys.exit(f"peer_pytorch: {e}; install it with: sudo apt-get install python3-torch python3-numpy")
+
+DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
+LOCAL_DIR = os.path.join("data", "fashion-mnist")
+IMAGE_SIDE = 28
+NUM_CLASSES = 10
+
+
+class PeerError(Exception):
+    """A problem the user can fix (missing data, a bad file, an unknown task): one line."""
+
+
+# ---- data: one IDX reader
+
+IDX_UBYTE = 0x08
+IDX_IMAGES = (IDX_UBYTE << 8) | 3  # 2051: count, rows, cols
+IDX_LABELS = (IDX_UBYTE << 8) | 1  # 2049: count
+
+SPLITS = {"train": "train", "test": "t10k"}
+
+
+def read_idx(path, magic):
+    """The array in one IDX file (gzipped when it starts with the gzip magic), after checking its
+    magic number and that the header's dimensions match the bytes that follow."""
+    name = os.path.basename(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise PeerError(f"{name}: corrupt or truncated gzip ({e})")
+    if len(raw) < 4:
+        raise PeerError(f"{name}: too short for an IDX header ({len(raw)} bytes)")
+    found = int.from_bytes(raw[:4], "big")
+    if found != magic:
+        raise PeerError(f"{name}: wrong magic number {found} (expected {magic})")
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise PeerError(f"{name}: header truncated ({len(raw)} bytes, needs {header})")
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    expected = 1
+    for d in dims:
+        expected *= d
+    if len(raw) - header != expected:
+        raise PeerError(f"{name}: header says {'x'.join(map(str, dims))} = {expected} bytes of data "
+                        f"but the file has {len(raw) - header}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def candidate_dirs(data_dir):
+    """Where to look, in order: --data-dir alone if given, else $FMNIST_DATA_DIR, ./data/fashion-mnist,
+    Debian's folder (the order src/data/source.ts uses)."""
+    if data_dir:
+        return [data_dir]
+    env = os.environ.get("FMNIST_DATA_DIR")
+    return ([env] if env else []) + [LOCAL_DIR, DEBIAN_DIR]
+
+
+def idx_path(folder, stem):
+    for name in (stem + ".gz", stem):
+        p = os.path.join(folder, name)
+        if os.path.isfile(p):
+            return p
+    return None
+
+
+def load_split(data_dir, split):
+    """(images as float32 [n,1,28,28] in [0,1], labels as int64 [n]) of 'train' or 'test'."""
+    stems = [f"{SPLITS[split]}-images-idx3-ubyte", f"{SPLITS[split]}-labels-idx1-ubyte"]
+    dirs = candidate_dirs(data_dir)
+    for folder in dirs:
+        paths = [idx_path(folder, s) for s in stems]
+        if all(paths):
+            break
+    else:
+        raise PeerError(f"no {' and '.join(s + '[.gz]' for s in stems)} in {', '.join(dirs)}: "
+                        "sudo apt-get install dataset-fashion-mnist, or pass --data-dir DIR")
+    images = read_idx(paths[0], IDX_IMAGES)
+    labels = read_idx(paths[1], IDX_LABELS)
+    if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise PeerError(f"{os.path.basename(paths[0])}: images are {images.shape[1]}x{images.shape[2]}, not 28x28")
+    if len(images) != len(labels):
+        raise PeerError(f"{folder}: {len(images)} {split} images but {len(labels)} labels")
+    if len(labels) and int(labels.max()) >= NUM_CLASSES:
+        raise PeerError(f"{os.path.basename(paths[1])}: label {int(labels.max())} is not a class 0-9")
+    x = torch.from_numpy(images.reshape(-1, 1, IMAGE_SIDE, IMAGE_SIDE).astype(np.float32) / 255)
+    y = torch.from_numpy(labels.astype(np.int64))
+    return x, y
+
+
+# ---- models
+
+class LeNet5(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)  # same
+        self.conv2 = nn.Conv2d(6, 16, 5)  # valid
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, NUM_CLASSES)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2).flatten(1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)  # logits: cross_entropy applies the softmax
+
+
+VGG16_BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]  # (filters, 3x3 convs) per block
+
+
+def vgg16_base(in_channels=3):
+    """VGG16 without its classifier: 13 conv 3x3 same + ReLU, a 2x2 max pool after each block."""
+    layers = []
+    for filters, convs in VGG16_BLOCKS:
+        for _ in range(convs):
+            layers += [nn.Conv2d(in_channels, filters, 3, padding=1), nn.ReLU()]
+            in_channels = filters
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+# ---- shared measuring helpers
+
+def train_epochs(model, x, y, epochs, batch, lr=1e-3, on_epoch=None):
+    """Adam + cross-entropy over (x, y) in shuffled batches; returns each epoch's wall seconds
+    (the shuffle included). on_epoch(epoch, seconds) is called after each."""
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    times = []
+    n = len(x)
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        order = torch.randperm(n)
+        for start in range(0, n, batch):
+            idx = order[start:start + batch]
+            opt.zero_grad()
+            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+        times.append(time.perf_counter() - t0)
+        if on_epoch:
+            on_epoch(epoch, times[-1])
+    return times
+
+
+def forward_seconds(model, shape, batch, warmup=1):
+    """Wall seconds of one forward pass of a random [batch, *shape] input, after `warmup` passes."""
+    model.eval()
+    x = torch.rand(batch, *shape)
+    with torch.no_grad():
+        for _ in range(warmup):
+            model(x)
+        t0 = time.perf_counter()
+        model(x)
+        return time.perf_counter() - t0
+
+
+def accuracy(model, x, y, batch=1000):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(x), batch):
+            correct += int((model(x[start:start + batch]).argmax(1) == y[start:start + batch]).sum())
+    return correct / max(len(x), 1)
+
+
+def timing(seconds, n_images, **fields):
+    """A timed task's figures: seconds (3 decimals) and images_per_s, plus any other fields."""
+    return {"seconds": round(seconds, 3), "images_per_s": round(n_images / seconds, 1), **fields}
+
+
+class Run:
+    """What the tasks share in one process: options, loaded data, and runs reused across tasks."""
+
+    def __init__(self, args):
+        self.args = args
+        self.meta = {"peer": "pytorch", "version": torch.__version__, "threads": args.threads}
+        self._data = {}
+        self._lenet5 = None
+
+    def data(self, split):
+        if split not in self._data:
+            self._data[split] = load_split(self.args.data_dir, split)
+        return self._data[split]
+
+    def emit(self, task, fields):
+        print(json.dumps({**self.meta, "task": task, **fields}), flush=True)
+
+    def lenet5(self):
+        """One LeNet-5 training run for both LeNet-5 tasks: --epochs epochs when the accuracy is
+        asked for, else 2; at least 2 when lenet5_train_epoch is asked for (it times the second)."""
+        if self._lenet5 is None:
+            tasks = self.args.task_list
+            epochs = self.args.epochs if "lenet5_test_accuracy" in tasks else 2
+            if "lenet5_train_epoch" in tasks:
+                epochs = max(2, epochs)
+            x, y = self.data("train")
+            torch.manual_seed(0)
+            model = LeNet5()
+            times = train_epochs(model, x, y, epochs, self.args.batch)
+            self._lenet5 = (model, times, len(x))
+        return self._lenet5
+
+
+# ---- the tasks: name → function(run) returning the fields to print
+
+def lenet5_train_epoch(run):
+    _, times, n = run.lenet5()
+    return timing(times[1], n, batch=run.args.batch, images=n)
+
+
+def lenet5_test_accuracy(run):
+    model, times, _ = run.lenet5()
+    x, y = run.data("test")
+    return {"epochs": len(times), "accuracy": round(accuracy(model, x, y), 4)}
+
+
+def vgg16_forward(run, side=32, batch=256):
+    torch.manual_seed(0)
+    seconds = forward_seconds(vgg16_base(), (3, side, side), batch)
+    return timing(seconds, batch, input=[side, side, 3], batch=batch)
+
+
+TASKS = {
+    "lenet5_train_epoch": lenet5_train_epoch,
+    "vgg16_forward": vgg16_forward,
+    "lenet5_test_accuracy": lenet5_test_accuracy,
+}
+DEFAULT_TASKS = ["lenet5_train_epoch", "vgg16_forward"]
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description="fashion-mnist-lab's PyTorch peer benchmark")
+    ap.add_argument("--tasks", default=",".join(DEFAULT_TASKS), help="comma-separated, from: " + ", ".join(TASKS))
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: all cores)")
+    ap.add_argument("--data-dir", help="folder with the Fashion-MNIST IDX files")
+    ap.add_argument("--batch", type=int, default=64, help="LeNet-5 training batch")
+    ap.add_argument("--accuracy", action="store_true", help="also run lenet5_test_accuracy")
+    ap.add_argument("--epochs", type=int, default=10, help="LeNet-5 epochs before the test accuracy")
+    ap.add_argument("--list", action="store_true", help="print the task names and exit")
+    args = ap.parse_args(argv)
+    args.task_list = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if args.accuracy and "lenet5_test_accuracy" not in args.task_list:
+        args.task_list.append("lenet5_test_accuracy")
+    unknown = [t for t in args.task_list if t not in TASKS]
+    if unknown:
+        raise PeerError(f"unknown task {', '.join(unknown)}: use {', '.join(TASKS)}")
+    return args
+
+
+def main(argv=None):
+    try:
+        args = parse_args(argv)
+        if args.list:
+            print("\n".join(TASKS))
+            return
+        torch.set_num_threads(args.threads)
+        run = Run(args)
+        for name in args.task_list:
+            run.emit(name, TASKS[name](run))
+    except PeerError as e:
+        sys.exit(f"peer_pytorch: {e}")
+
+
+if __name__ == "__main__":
+    main()

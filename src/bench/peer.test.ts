@@ -1,0 +1,154 @@
+// The project's PyTorch peer (bench/peer_pytorch.py), on tiny Fashion-MNIST-shaped files made here:
+// its IDX reader (gzipped and plain, magic numbers, counts), one LeNet-5 task through `fmnist bench`'s
+// runner (with the peak-memory wrapper), and its one-line errors. Skipped, saying why, when
+// /usr/bin/python3 cannot import torch (sudo apt-get install python3-torch python3-numpy).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { IDX_MAGIC_IMAGES, IDX_MAGIC_LABELS, encodeIdx } from '../data/idx.ts';
+import { DEFAULT_PEER, PYTHON, peerProblem, runBench } from './bench.ts';
+
+const problem = peerProblem();
+const skipReason = problem && `PyTorch peer cannot run here: ${problem}`;
+
+/** n images whose pixels all equal 10 * label + i % 7, and their labels i % 10. */
+function images(n: number): { x: Uint8Array; y: Uint8Array } {
+  const y = Uint8Array.from({ length: n }, (_, i) => i % 10);
+  const x = new Uint8Array(n * 784);
+  for (let i = 0; i < n; i++) x.fill(10 * y[i] + (i % 7), i * 784, (i + 1) * 784);
+  return { x, y };
+}
+
+/** A folder with train (gzipped, nTrain) and test (plain IDX, nTest) files; `override` replaces files by name. */
+function dataset(nTrain: number, nTest: number, override: Record<string, Uint8Array> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fmnist-peer-'));
+  const tr = images(nTrain);
+  const te = images(nTest);
+  const files: Record<string, Uint8Array> = {
+    'train-images-idx3-ubyte.gz': gzipSync(encodeIdx(IDX_MAGIC_IMAGES, [nTrain, 28, 28], tr.x)),
+    'train-labels-idx1-ubyte.gz': gzipSync(encodeIdx(IDX_MAGIC_LABELS, [nTrain], tr.y)),
+    't10k-images-idx3-ubyte': encodeIdx(IDX_MAGIC_IMAGES, [nTest, 28, 28], te.x),
+    't10k-labels-idx1-ubyte': encodeIdx(IDX_MAGIC_LABELS, [nTest], te.y),
+    ...override,
+  };
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+  return dir;
+}
+
+/** Run python code with the peer's definitions loaded (runpy, so its main() does not run). */
+function withPeer(code: string, env: NodeJS.ProcessEnv = {}): ReturnType<typeof spawnSync> {
+  const prelude = `import json, runpy\npeer = runpy.run_path(${JSON.stringify(DEFAULT_PEER)})\n`;
+  return spawnSync(PYTHON, ['-c', prelude + code], { encoding: 'utf8', env: { ...process.env, ...env } });
+}
+
+/** The peer as a command: its exit code, JSON lines and stderr. */
+function peer(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; rows: Record<string, unknown>[]; err: string } {
+  const r = spawnSync(PYTHON, [DEFAULT_PEER, '--threads', '1', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const rows = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { status: r.status, rows, err: r.stderr.trim() };
+}
+
+test('the peer is the project\'s own file, found from the module', () => {
+  assert.ok(existsSync(DEFAULT_PEER), DEFAULT_PEER);
+  assert.match(DEFAULT_PEER, /[/\\]bench[/\\]peer_pytorch\.py$/);
+  assert.match(peerProblem('/nonexistent/peer.py') ?? '', /peer script not found at \/nonexistent\/peer\.py/);
+});
+
+test('peer IDX reader: gzipped and plain files, pixels scaled to [0,1], labels as int64', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const dir = dataset(30, 20);
+  try {
+    const r = withPeer([
+      `out = {}`,
+      `for split in ("train", "test"):`,
+      `    x, y = peer["load_split"](${JSON.stringify(dir)}, split)`,
+      `    out[split] = {"x": list(x.shape), "dtype": str(x.dtype), "y": y.tolist(), "ydtype": str(y.dtype),`,
+      `                  "first": float(x[1, 0, 0, 0]), "max": float(x.max())}`,
+      `print(json.dumps(out))`,
+    ].join('\n'));
+    assert.equal(r.status, 0, String(r.stderr));
+    const out = JSON.parse(String(r.stdout));
+    assert.deepEqual(out.train.x, [30, 1, 28, 28]);
+    assert.deepEqual(out.test.x, [20, 1, 28, 28]);
+    assert.equal(out.train.dtype, 'torch.float32');
+    assert.equal(out.train.ydtype, 'torch.int64');
+    assert.deepEqual(out.test.y, Array.from({ length: 20 }, (_, i) => i % 10));
+    assert.ok(Math.abs(out.train.first - 11 / 255) < 1e-6, `image 1 pixel: ${out.train.first}`); // 10 * 1 + 1 % 7
+    const maxPixel = Math.max(...images(30).x);
+    assert.equal(maxPixel, 95); // image 9, 19 or 29: label 9, and 29 % 7 = 1, 19 % 7 = 5
+    assert.ok(Math.abs(out.train.max - maxPixel / 255) < 1e-6, `max: ${out.train.max}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('peer IDX reader refuses wrong magic numbers and counts, in one line', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const tr = images(8);
+  const cases: [string, Record<string, Uint8Array>, RegExp][] = [
+    ['labels in the images file', { 'train-images-idx3-ubyte.gz': gzipSync(encodeIdx(IDX_MAGIC_LABELS, [8], tr.y)) }, /train-images-idx3-ubyte\.gz: wrong magic number 2049 \(expected 2051\)/],
+    ['a truncated images file', { 'train-images-idx3-ubyte.gz': gzipSync(encodeIdx(IDX_MAGIC_IMAGES, [8, 28, 28], tr.x).subarray(0, 16 + 7 * 784)) }, /header says 8x28x28 = 6272 bytes of data but the file has 5488/],
+    ['fewer labels than images', { 'train-labels-idx1-ubyte.gz': gzipSync(encodeIdx(IDX_MAGIC_LABELS, [5], tr.y.subarray(0, 5))) }, /8 train images but 5 labels/],
+    ['a label out of range', { 'train-labels-idx1-ubyte.gz': gzipSync(encodeIdx(IDX_MAGIC_LABELS, [8], Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 12]))) }, /label 12 is not a class/],
+  ];
+  for (const [what, override, message] of cases) {
+    const dir = dataset(8, 4, override);
+    try {
+      const r = peer(['--tasks', 'lenet5_train_epoch', '--data-dir', dir]);
+      assert.notEqual(r.status, 0, `${what}: exit code`);
+      assert.deepEqual(r.rows, [], `${what}: no result`);
+      assert.ok(!r.err.includes('\n'), `${what}: one line, got ${r.err}`);
+      assert.match(r.err, message, what);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const r = peer(['--tasks', 'lenet5_train_epoch,no_such_task']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.err, /^peer_pytorch: unknown task no_such_task: use lenet5_train_epoch, vgg16_forward/);
+});
+
+test('fmnist bench runs the peer\'s LeNet-5 epoch on tiny data, with its peak memory', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const dir = dataset(200, 10);
+  try {
+    const report = runBench({ tasks: ['lenet5_train_epoch'], backends: [], threads: 1, dataDir: dir, say: () => {} });
+    assert.equal(report.measurements.length, 1);
+    const m = report.measurements[0];
+    assert.equal(m.skipped, undefined, m.skipped);
+    assert.equal(m.who, 'pytorch');
+    assert.equal(m.task, 'lenet5_train_epoch');
+    assert.equal(m.images, 200);
+    assert.equal(m.batch, 64);
+    assert.equal(m.threads, 1);
+    assert.ok((m.seconds ?? 0) > 0, `seconds ${m.seconds}`);
+    assert.ok(Math.abs((m.images_per_s ?? 0) - 200 / (m.seconds ?? 1)) / (m.images_per_s ?? 1) < 0.05, `${m.images_per_s} images/s vs ${m.seconds} s`);
+    assert.ok((m.max_rss_mb ?? 0) > 20, `peak memory ${m.max_rss_mb} MiB`); // importing torch alone takes more
+    assert.equal(report.rows[0].peer, m.seconds);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('peer finds data through FMNIST_DATA_DIR and reports the test accuracy after --epochs', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const dir = dataset(64, 30);
+  try {
+    const r = peer(['--tasks', 'lenet5_test_accuracy', '--epochs', '1'], { FMNIST_DATA_DIR: dir });
+    assert.equal(r.status, 0, r.err);
+    assert.equal(r.rows.length, 1);
+    const row = r.rows[0];
+    assert.equal(row.peer, 'pytorch');
+    assert.equal(row.task, 'lenet5_test_accuracy');
+    assert.equal(row.epochs, 1);
+    assert.equal(typeof row.version, 'string');
+    const acc = row.accuracy as number;
+    assert.ok(acc >= 0 && acc <= 1 && Math.abs(acc * 30 - Math.round(acc * 30)) < 0.01, `accuracy ${acc} is k/30`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
