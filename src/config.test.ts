@@ -37,3 +37,11 @@ test('a config file may be a plain object or a saved run.json (settings under "c
   assert.throws(() => readConfigFile(join(dir, 'missing.json')), /cannot read config file/);
   rmSync(dir, { recursive: true });
 });
+
+test('the model name is checked against the registry while parsing, before anything is made', async () => {
+  const { MODEL_NAMES } = await import('./config.ts');
+  const { MODELS } = await import('./models/index.ts');
+  assert.deepEqual([...MODEL_NAMES].sort(), Object.keys(MODELS).sort(), 'MODEL_NAMES in config.ts is the registry of src/models/index.ts');
+  assert.throws(() => mergeConfig(undefined, { model: 'nonsense' }, 'flags'), /^UserError: flags: 'model' unknown model 'nonsense': choose one of lenet5, vgg16, /);
+  for (const name of MODEL_NAMES) assert.equal(parseTrainConfig({ model: name }).model, name);
+});

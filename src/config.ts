@@ -8,9 +8,24 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from './util/errors.ts';
 
+/**
+ * The names of the model registry (src/models/index.ts, `MODELS`), here so that a wrong `--model`
+ * is refused while the config is parsed, before any folder is made: the registry sits in a higher
+ * layer than the config. src/config.test.ts checks that this list and the registry are the same.
+ */
+export const MODEL_NAMES: readonly string[] = [
+  'lenet5', 'vgg16', 'resnet50v2', 'resnet101v2', 'resnet152v2',
+  'efficientnetb0', 'efficientnetb1', 'efficientnetb2', 'efficientnetb3', 'efficientnetb4', 'efficientnetb5', 'efficientnetb6', 'efficientnetb7',
+  'mobilenet', 'mobilenet_0.25', 'mobilenet_0.50', 'mobilenet_0.75', 'mobilenet_1.00',
+];
+
 export const TrainConfigSchema = z.strictObject({
   /** Architecture name from src/models/index.ts. */
-  model: z.string().default('lenet5'),
+  model: z.string()
+    .superRefine((name, ctx) => {
+      if (!MODEL_NAMES.includes(name)) ctx.addIssue({ code: 'custom', message: `unknown model '${name}': choose one of ${MODEL_NAMES.join(', ')}` });
+    })
+    .default('lenet5'),
   epochs: z.number().int().min(1).max(10000).default(30),
   batchSize: z.number().int().min(1).max(65536).default(64),
   optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),

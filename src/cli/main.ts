@@ -3,7 +3,7 @@
  * call the library, and print.
  */
 import { Command, CommanderError } from 'commander';
-import { UserError, errorMessage } from '../util/errors.ts';
+import { asUserError, errorMessage } from '../util/errors.ts';
 import { parse } from './context.ts';
 import { registerAll } from './commands/index.ts';
 
@@ -33,10 +33,13 @@ export async function main(argv: string[]): Promise<number> {
       // Commander already printed its own one-line message (or the help/version text).
       return err.exitCode;
     }
-    if (err instanceof UserError) {
-      process.stderr.write(`fmnist: ${err.message}\n`);
-      if (debug && err.stack) process.stderr.write(err.stack + '\n');
-      return err.exitCode;
+    // Problems the user can fix — their input, or the machine (a full disk, a read-only folder, a
+    // locked database) — are one line and exit 2; only the rest is called a bug.
+    const user = asUserError(err);
+    if (user) {
+      process.stderr.write(`fmnist: ${user.message}\n`);
+      if (debug && user.stack) process.stderr.write(user.stack + '\n');
+      return user.exitCode;
     }
     process.stderr.write(`fmnist: ${errorMessage(err)}\n`);
     if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');

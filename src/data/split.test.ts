@@ -84,3 +84,15 @@ test('subset: exactly n, class shares kept, seeded', () => {
   assert.deepEqual(stratifiedSubset(labels, n, 5), sub);
   assert.notDeepEqual(stratifiedSubset(labels, n, 6), sub);
 });
+
+test('a --limit above the training set size is refused in one line, not silently capped', () => {
+  const labels = unevenLabels();
+  assert.equal(stratifiedSubset(labels, labels.length, 5).length, labels.length, 'exactly all is allowed');
+  assert.throws(() => stratifiedSubset(labels, labels.length + 1, 5), (e: Error) => {
+    assert.equal(e.name, 'UserError');
+    assert.equal(e.message, `a limit of ${labels.length + 1} images is more than the ${labels.length} training images: use at most ${labels.length}, or no limit to use them all`);
+    return true;
+  });
+  const sixty = new Uint8Array(60_000).map((_, i) => i % 10);
+  assert.throws(() => stratifiedSubset(sixty, 70_000, 1), /^UserError: a limit of 70000 images is more than the 60,000 training images/);
+});

@@ -68,7 +68,7 @@ test('image input: a light product on white becomes light on black, fitted and c
   assert.ok(px[14 * 28 + 1] < 40 && px[14 * 28 + 26] < 40);
 });
 
-test('predict: bad files get one line each, the good ones are still predicted, exit 1', async () => {
+test('predict: bad files get one line each naming them, the good ones are still predicted, exit 2 (a user error)', async () => {
   const good = join(work, 'good.png');
   await sharp({ create: { width: 64, height: 48, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } }).png().toFile(good);
   const text = join(work, 'notes.png');
@@ -76,12 +76,12 @@ test('predict: bad files get one line each, the good ones are still predicted, e
   const truncated = join(work, 'cut.png');
   writeFileSync(truncated, readFileSync(good).subarray(0, 40));
   const r = spawnSync(process.execPath, ['bin/fmnist.js', '--backend', 'wasm', 'predict', modelDir, good, text, truncated, join(work, 'missing.jpg'), '--top', '2'], { encoding: 'utf8' });
-  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.status, 2, r.stderr);
   assert.match(r.stdout, /good\.png: \S.* \d+\.\d%, .* \d+\.\d%/);
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('fmnist: '));
   assert.equal(errors.length, 3, r.stderr);
-  assert.match(errors[0], /notes\.png: not a readable PNG or JPEG image/);
-  assert.match(errors[1], /cut\.png: not a readable PNG or JPEG image/);
+  assert.ok(errors[0].startsWith(`fmnist: ${text}: not a readable PNG or JPEG image`), errors[0]);
+  assert.ok(errors[1].startsWith(`fmnist: ${truncated}: not a readable PNG or JPEG image`), errors[1]);
   assert.match(errors[2], /missing\.jpg: file not found/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   const json = spawnSync(process.execPath, ['bin/fmnist.js', '--backend', 'wasm', '--json', 'predict', modelDir, good, text], { encoding: 'utf8' });

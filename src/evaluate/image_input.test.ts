@@ -147,3 +147,33 @@ test('TensorFlow\'s tutorial model (input [null,28,28], no channel axis) predict
   assert.equal(agree, n);
   r.model.dispose();
 });
+
+test('bad image files are UserErrors (exit 2) naming the file as given: missing, a folder, not an image, truncated', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { UserError } = await import('../util/errors.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'image-input-'));
+  try {
+    const cases: [string, RegExp][] = [
+      [join(dir, 'missing.png'), /: file not found$/],
+      [join(dir, 'folder.png'), /: not a file$/],
+      [join(dir, 'text.png'), /: not a readable PNG or JPEG image/],
+      [join(dir, 'cut.png'), /: not a readable PNG or JPEG image/],
+    ];
+    mkdirSync(join(dir, 'folder.png'));
+    writeFileSync(join(dir, 'text.png'), 'not an image');
+    writeFileSync(join(dir, 'cut.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+    for (const [file, why] of cases) {
+      await assert.rejects(imageToFashion(file), (e: Error) => {
+        assert.ok(e instanceof UserError, `${file}: ${e}`);
+        assert.equal(e.exitCode, 2);
+        assert.ok(e.message.startsWith(`${file}: `), e.message);
+        assert.match(e.message, why);
+        return true;
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -11,11 +11,10 @@
  */
 import sharp from 'sharp';
 import type * as tf from '@tensorflow/tfjs';
-import { basename } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Normalization } from '../data/preprocess.ts';
 import { IMAGE_SIZE } from '../data/source.ts';
-import { UserError } from '../util/errors.ts';
+import { UserError, asUserError, withPath } from '../util/errors.ts';
 import { predictProbabilities } from '../models/predict.ts';
 
 /** Refuse images above this many pixels (decompression bombs); 50 MP covers any camera. */
@@ -148,13 +147,21 @@ export async function greyToFashion(img: Grey): Promise<Uint8Array> {
   return out;
 }
 
+/**
+ * A user's image → 28x28. Every way a file can be bad (missing, a folder, unreadable, not an
+ * image, truncated) is a UserError naming the file as it was given.
+ */
 export async function imageToFashion(input: string | Buffer): Promise<Uint8Array> {
-  const name = typeof input === 'string' ? basename(input) : 'upload';
-  if (typeof input === 'string') {
-    if (!existsSync(input)) throw new UserError(`${input}: file not found`);
-    if (!statSync(input).isFile()) throw new UserError(`${input}: not a file`);
+  if (typeof input !== 'string') return greyToFashion(await decode(input, 'upload'));
+  if (!existsSync(input)) throw new UserError(`${input}: file not found`);
+  if (!statSync(input).isFile()) throw new UserError(`${input}: not a file`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(input);
+  } catch (err) {
+    throw asUserError(withPath(err, input)) ?? err;
   }
-  return greyToFashion(await decode(input, name));
+  return greyToFashion(await decode(bytes, input));
 }
 
 /**

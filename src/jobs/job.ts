@@ -15,7 +15,7 @@ import { stratifiedKFold, stratifiedSubset } from '../data/split.ts';
 import { RunStore } from '../store/run_store.ts';
 import { readCheckpoint } from '../train/checkpoint.ts';
 import { train } from '../train/train.ts';
-import { isFinished, readMetrics, readRunJson, runFile, runMetaOf, type RunJson } from '../train/run_folder.ts';
+import { FolderLocked, isFinished, readMetrics, readRunJson, runFile, runMetaOf, type RunJson } from '../train/run_folder.ts';
 import type { EpochMetrics, RunStatus, TrainResult } from '../train/types.ts';
 import { UserError } from '../util/errors.ts';
 import { Interrupted } from '../util/interrupt.ts';
@@ -140,8 +140,8 @@ export class JobRunner {
       return { status: result.status, epochs: result.epochs, final: result.final, seconds: (Date.now() - started) / 1000 };
     } catch (err) {
       // A trial the user's settings make fail (e.g. divergence at a high learning rate) is a
-      // result, not a study failure; an interruption or a bug is not.
-      if (err instanceof UserError && !(err instanceof Interrupted)) {
+      // result, not a study failure; an interruption, another writer in the folder or a bug is not.
+      if (err instanceof UserError && !(err instanceof Interrupted) && !(err instanceof FolderLocked)) {
         return { status: 'failed', epochs: readCheckpoint(job.outDir)?.history ?? [], error: err.message, seconds: (Date.now() - started) / 1000 };
       }
       throw err;

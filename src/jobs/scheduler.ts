@@ -180,16 +180,26 @@ export class ProcessPoolScheduler implements Scheduler {
     for (const p of this.queue.splice(0)) p.reject(new Error('scheduler closed before the job started'));
     await Promise.all(this.workers.filter((w) => !w.exited).map((w) => new Promise<void>((done) => {
       w.child.once('exit', () => done());
-      if (w.current) w.child.kill('SIGINT');
+      // Still starting: it holds no job and cannot read messages yet, so it is stopped now rather
+      // than left to finish loading (an abort during start-up is honoured at once).
+      if (!w.ready) w.child.kill('SIGTERM');
+      else if (w.current) w.child.kill('SIGINT');
       else this.send(w, { type: 'exit' });
       // A worker that does not stop within 60 s (e.g. stuck in a long kernel) is ended.
       setTimeout(() => { if (!w.exited) w.child.kill('SIGKILL'); }, 60_000).unref();
     })));
   }
 
+  /**
+   * Best effort: a worker whose channel has closed (it is exiting, e.g. on the user's second
+   * Ctrl-C) gets nothing — its 'exit' handler settles its job. Node reports a send on a closed
+   * channel asynchronously (ERR_IPC_CHANNEL_CLOSED as an 'error' event, which would crash the
+   * process), so the channel is checked first and the failure taken by the callback.
+   */
   private send(w: Worker, msg: ToWorker): void {
+    if (w.exited || !w.child.connected) return;
     try {
-      w.child.send(msg);
+      w.child.send(msg, () => { /* closed meanwhile: the same as above */ });
     } catch {
       // The worker is gone; its 'exit' handler settles its job.
     }
@@ -227,6 +237,16 @@ export class ProcessPoolScheduler implements Scheduler {
     const w: Worker = { child, ready: false, exited: false };
     this.workers.push(w);
     child.on('message', (msg: FromWorker) => this.onMessage(w, msg));
+    child.on('error', (err) => {
+      // A failed send or kill on a worker that is going away: its 'exit' settles its job. Only a
+      // worker that never started (no pid) gets no 'exit', so its jobs are failed here.
+      if (child.pid !== undefined || w.exited) return;
+      w.exited = true;
+      const p = w.current;
+      w.current = undefined;
+      p?.reject(new Error(`cannot start a worker: ${err.message}`));
+      for (const q of this.queue.splice(0)) q.reject(new Error(`cannot start a worker: ${err.message}`));
+    });
     child.on('exit', (code, signal) => {
       w.exited = true;
       const p = w.current;

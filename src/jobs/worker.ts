@@ -11,14 +11,22 @@
  */
 import { initBackend, type BackendName } from '../backend/select.ts';
 import { loadFashionMnist } from '../data/dataset.ts';
-import { UserError, errorMessage } from '../util/errors.ts';
+import { asUserError, errorMessage } from '../util/errors.ts';
 import { JobRunner } from './job.ts';
 import type { FromWorker, ToWorker } from './scheduler.ts';
 
 export async function serveJobs(): Promise<void> {
   if (!process.send) throw new Error('the tuning worker must be started by ProcessPoolScheduler (no IPC channel)');
-  // Resolves once the message is handed to the channel, so exiting right after cannot lose it.
-  const send = (m: FromWorker) => new Promise<void>((done) => process.send!(m, () => done()));
+  // Resolves once the message is handed to the channel, so exiting right after cannot lose it; a
+  // closed channel (the parent is gone or stopping) is no error: nobody is left to read it.
+  const send = (m: FromWorker) => new Promise<void>((done) => {
+    if (!process.connected) return done();
+    try {
+      process.send!(m, () => done());
+    } catch {
+      done();
+    }
+  });
   // The parent died or closed the channel: nobody will read our results.
   process.on('disconnect', () => process.exit(1));
 
@@ -32,34 +40,41 @@ export async function serveJobs(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  let runner: JobRunner;
-  try {
-    await initBackend((process.env.FMNIST_BACKEND ?? 'auto') as BackendName);
-    runner = new JobRunner(loadFashionMnist({ dataDir: process.env.FMNIST_DATA_DIR }));
-  } catch (err) {
-    await send({ type: 'fatal', message: errorMessage(err) });
-    process.exit(2);
-  }
-
+  // Listening before start-up (seconds: backend, data), so that the parent's 'exit' — it is
+  // stopping, e.g. after a Ctrl-C — is obeyed at once instead of being lost while we load.
+  let runner: JobRunner | undefined;
   process.on('message', (msg: ToWorker) => {
-    if (msg.type === 'peer') runner.publish(msg.curve);
+    if (msg.type === 'peer') runner?.publish(msg.curve);
     else if (msg.type === 'cancel') running.get(msg.id)?.abort();
-    else if (msg.type === 'exit') { runner.close(); process.disconnect(); process.exit(0); }
+    else if (msg.type === 'exit') { runner?.close(); if (process.connected) process.disconnect(); process.exit(0); }
     else if (msg.type === 'job') {
+      if (!runner) {
+        void send({ type: 'error', id: msg.id, message: 'worker: a job arrived before start-up finished', user: false });
+        return;
+      }
+      const r = runner;
       const controller = new AbortController();
       running.set(msg.id, controller);
-      runner.run(msg.job, { onEpoch: (m) => send({ type: 'epoch', id: msg.id, m }), signal: controller.signal })
+      r.run(msg.job, { onEpoch: (m) => send({ type: 'epoch', id: msg.id, m }), signal: controller.signal })
         .then((result) => send({ type: 'result', id: msg.id, result }))
         .catch(async (err: unknown) => {
-          const user = err instanceof UserError;
-          await send({ type: 'error', id: msg.id, message: errorMessage(err), user, exitCode: user ? err.exitCode : undefined });
+          const user = asUserError(err);
+          await send({ type: 'error', id: msg.id, message: user?.message ?? errorMessage(err), user: Boolean(user), exitCode: user?.exitCode });
         })
         .finally(() => {
           running.delete(msg.id);
           // Signalled: the parent is stopping too.
-          if (signalled) { runner.close(); process.exit(130); }
+          if (signalled) { r.close(); process.exit(130); }
         });
     }
   });
-  send({ type: 'ready' });
+
+  try {
+    await initBackend((process.env.FMNIST_BACKEND ?? 'auto') as BackendName);
+    runner = new JobRunner(loadFashionMnist({ dataDir: process.env.FMNIST_DATA_DIR }));
+  } catch (err) {
+    await send({ type: 'fatal', message: asUserError(err)?.message ?? errorMessage(err) });
+    process.exit(2);
+  }
+  await send({ type: 'ready' });
 }

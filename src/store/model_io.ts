@@ -56,12 +56,15 @@ export function readLayersModelArtifacts(jsonPath: string): tf.io.ModelArtifacts
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
+    const files: { path: string; bytes: Buffer }[] = [];
     for (const p of group.paths) {
       const wp = join(dirname(jsonPath), p);
       if (!existsSync(wp)) throw new UserError(`${wp}: weights file named in ${basename(jsonPath)} is missing`);
-      buffers.push(readFileSync(wp));
+      files.push({ path: wp, bytes: readFileSync(wp) });
     }
+    checkWeights(files, group.weights, basename(jsonPath));
+    specs.push(...group.weights);
+    buffers.push(...files.map((f) => f.bytes));
   }
   const all = Buffer.concat(buffers);
   return {
@@ -74,6 +77,59 @@ export function readLayersModelArtifacts(jsonPath: string): tf.io.ModelArtifacts
     userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts['userDefinedMetadata'],
     trainingConfig: json.trainingConfig,
   };
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, string: 0 };
+
+/** Bytes one manifest entry takes in its weight file (quantized entries by their stored dtype). */
+function entryBytes(w: tf.io.WeightsManifestEntry): number {
+  const n = w.shape.reduce((a, b) => a * b, 1);
+  return n * (BYTES[w.quantization?.dtype ?? w.dtype] ?? 4);
+}
+
+/**
+ * The weight files of one manifest group against what the manifest says: their total size, and
+ * every float32 value finite (a file of the right size full of garbage would otherwise evaluate to
+ * "10% accuracy, loss NaN" as if nothing were wrong). Errors name the file and the weight.
+ */
+export function checkWeights(files: { path: string; bytes: Uint8Array }[], weights: tf.io.WeightsManifestEntry[], manifest = MODEL_FILE): void {
+  const size = files.reduce((a, f) => a + f.bytes.length, 0);
+  if (weights.some((w) => w.dtype === 'string')) return; // variable length: nothing to check by size
+  const want = weights.reduce((a, w) => a + entryBytes(w), 0);
+  const names = files.map((f) => f.path).join(', ');
+  if (size !== want) {
+    throw new UserError(`${names}: ${size.toLocaleString('en-US')} bytes, but ${manifest} describes ${want.toLocaleString('en-US')} (${size < want ? 'truncated' : 'too long'}: not the weights of this model); save or copy the model again`);
+  }
+  const all = files.length === 1 ? files[0].bytes : Buffer.concat(files.map((f) => f.bytes));
+  // Which file a byte offset falls in, for the message.
+  const fileAt = (offset: number) => {
+    let end = 0;
+    for (const f of files) { end += f.bytes.length; if (offset < end) return f.path; }
+    return files[files.length - 1].path;
+  };
+  let offset = 0;
+  for (const w of weights) {
+    const bytes = entryBytes(w);
+    if (w.dtype === 'float32' && !w.quantization) {
+      const values = new Float32Array(all.buffer.slice(all.byteOffset + offset, all.byteOffset + offset + bytes));
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new UserError(`${fileAt(offset + bad * 4)}: weight '${w.name}' holds ${values[bad]} (value ${bad} of ${values.length}): the file is damaged or was saved from a diverged training; train again or restore it`);
+      }
+    }
+    offset += bytes;
+  }
+}
+
+/**
+ * Read one weight file described by `specs` (e.g. a checkpoint's optimizer.bin with its
+ * optimizer.json), checked as `checkWeights` does: errors name the file, never a tfjs shape message.
+ */
+export function readWeightFile(path: string, specs: tf.io.WeightsManifestEntry[], manifest = 'its manifest'): tf.NamedTensorMap {
+  if (!existsSync(path)) throw new UserError(`${path}: missing (named by ${manifest})`);
+  const bytes = readFileSync(path);
+  checkWeights([{ path, bytes }], specs, manifest);
+  return tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
 }
 
 /** An IOHandler that reads a model folder written by fileSaveHandler (or by tensorflowjs_converter). */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrainConfig } from '../config.ts';
 import { RunStore } from './run_store.ts';
+import * as require_errors from '../util/errors.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fmnist-store-'));
 const config = parseTrainConfig({ epochs: 2, seed: 5 });
@@ -108,4 +109,90 @@ test('two processes writing at once lose nothing', async () => {
   }
   store.close();
   rmSync(dir, { recursive: true });
+});
+
+test('openReadOnly never creates a store or its folder, and refuses what is not a run store', async () => {
+  const { existsSync, writeFileSync, mkdirSync } = await import('node:fs');
+  const { UserError } = await import('../util/errors.ts');
+  const dir = tmp();
+  try {
+    const missing = join(dir, 'no', 'such', 'x.db');
+    assert.throws(() => RunStore.openReadOnly(missing), (e: Error) => e instanceof UserError && e.message.startsWith(`${missing}: no run store here`));
+    assert.equal(existsSync(join(dir, 'no')), false, 'no folder created');
+    mkdirSync(join(dir, 'folder.db'));
+    assert.throws(() => RunStore.openReadOnly(join(dir, 'folder.db')), /is a folder, not a run store/);
+    writeFileSync(join(dir, 'junk.db'), 'not sqlite at all, just text that is long enough to be a header '.repeat(20));
+    assert.throws(() => RunStore.openReadOnly(join(dir, 'junk.db')), (e: Error) => {
+      const { asUserError } = require_errors;
+      const u = asUserError(e);
+      assert.ok(u, `a user error, not a bug: ${e}`);
+      assert.match(u.message, new RegExp(`^${join(dir, 'junk.db')}: `));
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a read-only store reads what a writer recorded, shows dead runs as interrupted without writing', async () => {
+  const { readFileSync, statSync } = await import('node:fs');
+  const dir = tmp();
+  const path = join(dir, 'db.sqlite');
+  try {
+    const w = RunStore.open(path);
+    const rec = w.recorder({ kind: 'train' });
+    rec.start({ outDir: join(dir, 'a'), config, meta: {} });
+    rec.epoch(epoch(1));
+    rec.finish('done', { metrics: { valAcc: 0.9 } });
+    const id = w.startRun({ kind: 'train', outDir: join(dir, 'b'), config, meta: {} });
+    w.close();
+    // The second run's process "died": pretend its pid is one that cannot be alive.
+    const raw = new (await import('better-sqlite3')).default(path);
+    raw.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(2 ** 22 + 12345, id);
+    raw.close();
+    const before = readFileSync(path);
+    const mtime = statSync(path).mtimeMs;
+    const r = RunStore.openReadOnly(path);
+    const rows = r.listRuns();
+    assert.deepEqual(rows.map((x) => x.status), ['done', 'interrupted']);
+    assert.deepEqual(r.listRuns({ status: 'interrupted' }).map((x) => x.id), [id]);
+    assert.equal(r.getRun(1).epochs.length, 1);
+    assert.equal(r.getRun(id).status, 'interrupted');
+    r.close();
+    assert.ok(readFileSync(path).equals(before), 'the database file is unchanged');
+    assert.equal(statSync(path).mtimeMs, mtime);
+    // A writer records the interruption for good.
+    const w2 = RunStore.open(path);
+    assert.equal(w2.getRun(id).status, 'interrupted');
+    w2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("'database is locked' names the store file and is a user error", async () => {
+  const { asUserError } = require_errors;
+  const dir = tmp();
+  const path = join(dir, 'db.sqlite');
+  try {
+    const s = RunStore.open(path);
+    (s as unknown as { db: { pragma: (q: string) => void } }).db.pragma('busy_timeout = 50');
+    // Another process holds the write lock; after the (here short) busy timeout the write fails with SQLITE_BUSY.
+    const holder = await child(`const D = (await import('better-sqlite3')).default; const db = new D(${JSON.stringify(path)}); db.prepare('BEGIN IMMEDIATE').run(); console.log('locked'); setTimeout(() => {}, 20000);`, 'locked');
+    try {
+      assert.throws(() => s.startRun({ kind: 'train', config, meta: {} }), (e: Error) => {
+        const u = asUserError(e);
+        assert.ok(u, `a user error, not a bug: ${e}`);
+        assert.equal(u.exitCode, 2);
+        assert.match(u.message, new RegExp(`^${path}: database is locked by another process; .*\\(SQLITE_BUSY\\)$`));
+        return true;
+      });
+      s.close();
+    } finally {
+      holder.kill();
+      await holder.done;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

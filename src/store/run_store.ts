@@ -10,13 +10,13 @@
  * done: its pid is no longer alive on the host that started it.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { TrainConfig } from '../config.ts';
 import type { EpochMetrics, RunRecorder, RunStatus } from '../train/types.ts';
 import { differingKeys } from '../util/diff.ts';
-import { UserError } from '../util/errors.ts';
+import { UserError, asUserError, withPath } from '../util/errors.ts';
 
 export const DEFAULT_DB = 'runs/fmnist.db';
 /** Environment variable naming the run store file (overrides DEFAULT_DB). */
@@ -112,25 +112,60 @@ function alive(pid: number): boolean {
   }
 }
 
-export class RunStore {
-  private constructor(private readonly db: Database.Database, readonly path: string) {}
+const DEAD_RUN = 'the process ended without finishing the run';
 
+export class RunStore {
+  private constructor(private readonly db: Database.Database, readonly path: string, readonly readOnly = false) {}
+
+  /** Open (creating it and its folder when missing) the run store, for commands that record runs. */
   static open(path = defaultDbPath()): RunStore {
     const full = resolve(path);
-    mkdirSync(dirname(full), { recursive: true });
     let db: Database.Database;
     try {
+      mkdirSync(dirname(full), { recursive: true });
       db = new Database(full, { timeout: BUSY_TIMEOUT_MS });
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
       // NORMAL is durable in WAL mode against process crashes; only an OS crash can lose the last commit.
       db.pragma('synchronous = NORMAL');
     } catch (err) {
-      throw new UserError(`${full}: cannot open the run store (${(err as Error).message})`);
+      throw storeError(err, full, 'cannot open the run store');
     }
     const store = new RunStore(db, full);
-    store.migrate();
+    store.guard(() => store.migrate());
     return store;
+  }
+
+  /**
+   * Open an existing run store for reading only (`fmnist runs …`): never creates a file or a folder,
+   * never writes (a run whose process died is shown as interrupted without recording it).
+   */
+  static openReadOnly(path = defaultDbPath()): RunStore {
+    const full = resolve(path);
+    if (!existsSync(full)) throw new UserError(`${full}: no run store here (nothing has been recorded in it); check --db / ${DB_ENV}`);
+    if (statSync(full).isDirectory()) throw new UserError(`${full}: is a folder, not a run store; pass the database file to --db`);
+    let db: Database.Database;
+    try {
+      db = new Database(full, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    } catch (err) {
+      throw storeError(err, full, 'cannot open the run store');
+    }
+    const store = new RunStore(db, full, true);
+    store.guard(() => {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > MIGRATIONS.length) throw new UserError(`${full}: made by a newer fashion-mnist-lab (schema ${version}); upgrade to read it`);
+      if (version < 1) throw new UserError(`${full}: not a run store made by fmnist (no runs table)`);
+    });
+    return store;
+  }
+
+  /** Run `fn`, naming this store's file in any SQLite error (e.g. 'database is locked'). */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError(err, this.path);
+    }
   }
 
   private migrate(): void {
@@ -153,6 +188,10 @@ export class RunStore {
    * one folder is one run, however many processes it took to finish it.
    */
   startRun(o: { kind: string; group?: string; name?: string; outDir?: string; config: TrainConfig; meta: Record<string, unknown> }): number {
+    return this.guard(() => this.startRunNow(o));
+  }
+
+  private startRunNow(o: { kind: string; group?: string; name?: string; outDir?: string; config: TrainConfig; meta: Record<string, unknown> }): number {
     const now = new Date().toISOString();
     const backend = (o.meta.backend as { name?: string } | undefined)?.name ?? null;
     return this.db.transaction(() => {
@@ -173,13 +212,17 @@ export class RunStore {
   }
 
   appendEpoch(runId: number, m: EpochMetrics): void {
-    this.db.transaction(() => {
+    this.guard(() => this.db.transaction(() => {
       this.db.prepare(`INSERT OR REPLACE INTO epochs (run_id, epoch, metrics) VALUES (?, ?, ?)`).run(runId, m.epoch, JSON.stringify(m));
       this.db.prepare(`UPDATE runs SET updated_at = ? WHERE id = ?`).run(new Date().toISOString(), runId);
-    }).immediate();
+    }).immediate());
   }
 
   finishRun(runId: number, status: RunStatus, r: { metrics?: Record<string, number>; error?: string; artifacts?: Record<string, string> }): void {
+    this.guard(() => this.finishRunNow(runId, status, r));
+  }
+
+  private finishRunNow(runId: number, status: RunStatus, r: { metrics?: Record<string, number>; error?: string; artifacts?: Record<string, string> }): void {
     const now = new Date();
     const row = this.db.prepare(`SELECT started_at FROM runs WHERE id = ?`).get(runId) as { started_at: string } | undefined;
     if (!row) throw new Error(`run ${runId} is not in ${this.path}`);
@@ -189,33 +232,50 @@ export class RunStore {
       now.toISOString(), now.toISOString(), (now.getTime() - Date.parse(row.started_at)) / 1000, runId);
   }
 
-  /** Mark 'running' rows whose process is gone (on this host) as interrupted. */
-  private reapDead(): void {
+  /** 'running' rows whose process is gone (on this host). */
+  private deadRuns(): number[] {
     const host = hostname();
     const running = this.db.prepare(`SELECT id, pid FROM runs WHERE status = 'running' AND host = ?`).all(host) as { id: number; pid: number }[];
-    const dead = running.filter((r) => r.pid !== process.pid && !alive(r.pid));
-    if (!dead.length) return;
-    const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', error = 'the process ended without finishing the run' WHERE id = ? AND status = 'running'`);
-    this.db.transaction(() => dead.forEach((r) => mark.run(r.id))).immediate();
+    return running.filter((r) => r.pid !== process.pid && !alive(r.pid)).map((r) => r.id);
+  }
+
+  /**
+   * Runs whose process died are interrupted: recorded as such by a writer; a read-only store shows
+   * them so (the ids returned) without writing.
+   */
+  private reapDead(): Set<number> {
+    const dead = this.deadRuns();
+    if (!dead.length || this.readOnly) return new Set(dead);
+    const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', error = '${DEAD_RUN}' WHERE id = ? AND status = 'running'`);
+    this.db.transaction(() => dead.forEach((id) => mark.run(id))).immediate();
+    return new Set();
+  }
+
+  private shown<R extends RunRow>(row: R, dead: Set<number>): R {
+    return dead.has(row.id) ? { ...row, status: 'interrupted', error: DEAD_RUN } : row;
   }
 
   listRuns(f: { kind?: string; group?: string; status?: string } = {}): RunRow[] {
-    this.reapDead();
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.kind) { where.push('kind = ?'); args.push(f.kind); }
-    if (f.group) { where.push('grp = ?'); args.push(f.group); }
-    if (f.status) { where.push('status = ?'); args.push(f.status); }
-    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
-    return (this.db.prepare(sql).all(...args) as DbRow[]).map(toRow);
+    return this.guard(() => {
+      const dead = this.reapDead();
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (f.kind) { where.push('kind = ?'); args.push(f.kind); }
+      if (f.group) { where.push('grp = ?'); args.push(f.group); }
+      const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
+      const rows = (this.db.prepare(sql).all(...args) as DbRow[]).map((r) => this.shown(toRow(r), dead));
+      return f.status ? rows.filter((r) => r.status === f.status) : rows;
+    });
   }
 
   getRun(id: number): RunDetail {
-    this.reapDead();
-    const r = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as DbRow | undefined;
-    if (!r) throw new UserError(`no run ${id} in ${this.path}: see 'fmnist runs list'`);
-    const epochs = (this.db.prepare(`SELECT metrics FROM epochs WHERE run_id = ? ORDER BY epoch`).all(id) as { metrics: string }[]).map((e) => JSON.parse(e.metrics) as EpochMetrics);
-    return { ...toRow(r), meta: JSON.parse(r.meta) as Record<string, unknown>, epochs };
+    return this.guard(() => {
+      const dead = this.reapDead();
+      const r = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as DbRow | undefined;
+      if (!r) throw new UserError(`no run ${id} in ${this.path}: see 'fmnist runs list'`);
+      const epochs = (this.db.prepare(`SELECT metrics FROM epochs WHERE run_id = ? ORDER BY epoch`).all(id) as { metrics: string }[]).map((e) => JSON.parse(e.metrics) as EpochMetrics);
+      return this.shown({ ...toRow(r), meta: JSON.parse(r.meta) as Record<string, unknown>, epochs }, dead);
+    });
   }
 
   /** A RunRecorder for train(): the run appears when training starts and is updated every epoch. */
@@ -227,6 +287,17 @@ export class RunStore {
       finish: (status, result) => { if (id !== undefined) this.finishRun(id, status, result); },
     };
   }
+}
+
+/**
+ * A failure of the store as the user should see it: an environment problem (locked, read-only,
+ * full, not a database, …) naming the file; a UserError as it is; anything else unchanged (a bug).
+ */
+function storeError(err: unknown, path: string, doing?: string): unknown {
+  if (err instanceof UserError) return err;
+  const named = withPath(err, path);
+  if (asUserError(named)) return named;
+  return doing ? new UserError(`${path}: ${doing} (${(err as Error).message})`) : err;
 }
 
 /** Runs side by side: each one's outcome, and the settings whose values are not the same in all of them. */

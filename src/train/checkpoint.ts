@@ -12,7 +12,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
-import { loadModel, saveModel } from '../store/model_io.ts';
+import { loadModel, readWeightFile, saveModel } from '../store/model_io.ts';
 import type { TrainConfig } from '../config.ts';
 import type { Normalization } from '../data/preprocess.ts';
 import { runFile } from './run_folder.ts';
@@ -72,8 +72,7 @@ export async function restoreCheckpoint(outDir: string, state: CheckpointState, 
   await loadWeightsFrom(join(outDir, state.folder), model);
   const dir = join(outDir, state.folder);
   const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];
-  const bytes = readFileSync(join(dir, 'optimizer.bin'));
-  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
+  const map = readWeightFile(join(dir, 'optimizer.bin'), specs, 'optimizer.json');
   // Order matters: optimizers match slots to variables by position, and specs keep the saved order.
   await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name] })));
 }

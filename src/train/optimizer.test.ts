@@ -151,3 +151,31 @@ test('trainStep with our optimizers: rate 0 changes nothing; rate lr gives what 
     }
   }
 });
+
+test('Adam restored from a checkpoint steps exactly as the one that kept going (running beta powers carried, not recomputed)', async () => {
+  await tf.setBackend('cpu');
+  const steps = 34;
+  const recomputed = tf.tidy(() => tf.pow(0.999, steps + 1).dataSync()[0]);
+  const { runningPower } = await import('./optimizer.ts');
+  const carried = tf.tidy(() => { let a = tf.scalar(0.999); for (let t = 0; t < steps; t++) a = tf.mul(a, 0.999); return a.dataSync()[0]; });
+  assert.equal(runningPower(0.999, steps), carried);
+  assert.notEqual(recomputed, carried, 'at this step count tf.pow and the running product differ (so this test can fail)');
+  const w0 = Float32Array.from({ length: 50 }, (_, i) => Math.sin(i));
+  const c = tf.tensor(Float32Array.from({ length: 50 }, (_, i) => Math.cos(i)));
+  const a = tf.variable(tf.tensor(w0));
+  const opt = make('adam');
+  const step = (o: TrainOptimizer, w: tf.Variable) => tf.dispose(o.minimize(() => tf.sum(tf.mul(tf.square(w), c)), [w], 0.01));
+  for (let t = 0; t < steps; t++) step(opt, a);
+  const b = tf.variable(a.clone());
+  const restored = make('adam');
+  const saved = await opt.getWeights();
+  await restored.setWeights(saved.map((s) => ({ name: s.name, tensor: s.tensor.clone() })));
+  tf.dispose(saved.filter((s) => s.name === 'iter').map((s) => s.tensor));
+  step(opt, a);
+  step(restored, b);
+  assert.deepEqual(b.dataSync(), a.dataSync());
+  tf.dispose([a, b, c]);
+  opt.dispose();
+  restored.dispose();
+  await tf.setBackend('wasm');
+});

@@ -117,11 +117,17 @@ export class Adam extends TrainOptimizer {
     });
   }
 
+  /**
+   * Restoring, the running powers are rebuilt the way the steps built them — one float32 product
+   * per step — not as tf.pow(beta, t + 1) as tfjs' AdamOptimizer.setWeights does: the power and the
+   * product of t roundings differ in their last bits (e.g. beta2 after 34 steps), which moved every
+   * later update by ~1e-7 relative, so a resumed run drifted from the uninterrupted one.
+   */
   override async setWeights(weights: NamedTensor[]): Promise<void> {
     await super.setWeights(weights);
     tf.tidy(() => {
-      this.accBeta1.assign(tf.pow(this.beta1, this.iterations + 1));
-      this.accBeta2.assign(tf.pow(this.beta2, this.iterations + 1));
+      this.accBeta1.assign(tf.scalar(runningPower(this.beta1, this.iterations)));
+      this.accBeta2.assign(tf.scalar(runningPower(this.beta2, this.iterations)));
     });
   }
 
@@ -129,6 +135,18 @@ export class Adam extends TrainOptimizer {
     super.dispose();
     tf.dispose([this.accBeta1, this.accBeta2]);
   }
+}
+
+/**
+ * beta^(steps+1) as Adam's steps leave it: float32(beta), then `steps` float32 multiplications by
+ * float32(beta) (tf.mul rounds each product to float32; the product of two float32 values is exact
+ * in a double, so Math.fround of it is that same rounding).
+ */
+export function runningPower(beta: number, steps: number): number {
+  const b = Math.fround(beta);
+  let acc = b;
+  for (let t = 0; t < steps; t++) acc = Math.fround(acc * b);
+  return acc;
 }
 
 /** SGD with momentum, optionally Nesterov's, as tf.train.momentum. */

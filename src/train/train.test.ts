@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseTrainConfig } from '../config.ts';
@@ -182,7 +182,7 @@ test('resuming checks the settings against the run: all of them, or only those g
   assert.match(wrong.stderr, /^fmnist: .*the run was made with lr 0\.002, not 0\.01; resume it with its own settings[^\n]*\n$/m);
   const same = await cli(['train', '--out', dir, '--resume', '--limit', '400']);
   assert.equal(same.code, 0, same.stderr);
-  assert.match(same.stderr, /resuming after epoch 1 lenet5/);
+  assert.match(same.stderr, /holds a finished run \(1 epoch\): nothing to resume, nothing changed/);
   rmSync(dir, { recursive: true });
 });
 
@@ -196,5 +196,80 @@ test('Ctrl-C stops at a batch boundary, keeps the checkpoint, marks the run inte
   assert.match(r.stderr, /interrupted; the checkpoint of epoch 1 .* --resume/);
   assert.equal(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status, 'interrupted');
   assert.equal(readCheckpoint(dir)?.epoch, 1);
+  rmSync(dir, { recursive: true });
+});
+
+test('two `fmnist train` into the same --out at once: exactly one trains, the other exits 2 at once naming the folder and the holder', async () => {
+  const dir = join(tmp(), 'same');
+  const args = ['train', '--limit', '600', '--epochs', '2', '--batch-size', '32', '--out', dir];
+  const texts = ['', ''];
+  const atFirstExit: string[] = [];
+  const runs = await Promise.all([0, 1].map((i) => cli(args, (text) => { texts[i] = text; }).then((r) => { if (!atFirstExit.length) atFirstExit.push(...texts); return r; })));
+  const loser = runs.find((r) => r.code === 2);
+  const winner = runs.find((r) => r.code === 0);
+  assert.ok(loser && winner, runs.map((r) => `${r.code}: ${r.stderr}`).join('\n---\n'));
+  assert.match(loser.stderr, new RegExp(`^fmnist: ${dir} is being written by train process \\d+ on [^\\n]+\\n$`, 'm'));
+  assert.doesNotMatch(loser.stderr, /epoch 1\/2/, 'the refused one never started training');
+  // Refused at once: when the refused one ended, the other had not finished its first epoch.
+  assert.doesNotMatch(atFirstExit[runs.indexOf(winner)], /epoch 2\/2/);
+  const m = lines(join(dir, 'metrics.jsonl'));
+  assert.deepEqual(m.map((e) => e.epoch), [1, 2], 'one run\'s metrics, not two interleaved');
+  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  assert.equal(run.status, 'done');
+  assert.ok(!existsSync(join(dir, 'writer.lock')), 'the lock is released');
+  const store = RunStore.open(testDb);
+  const rows = store.listRuns().filter((r) => r.outDir === dir);
+  assert.deepEqual(rows.map((r) => r.status), ['done'], 'one store row');
+  assert.deepEqual(store.getRun(rows[0].id).epochs.map((e) => e.loss), m.map((e) => e.loss), 'whose metrics are the folder\'s');
+  store.close();
+  rmSync(join(dir, '..'), { recursive: true });
+});
+
+test('resuming after epoch 1 or 2 is bit-identical to the uninterrupted run (losses, weights)', async () => {
+  // Dropout and augmentation on: every random stream must continue exactly.
+  const cfg = small({ limit: 600, epochs: 3, dropout: 0.3 });
+  const whole = tmp();
+  const w = await train({ config: cfg, outDir: whole, data });
+  for (const stopAfter of [1, 2]) {
+    const dir = tmp();
+    const controller = new AbortController();
+    await assert.rejects(
+      train({ config: cfg, outDir: dir, data, signal: controller.signal, onEpoch: (m) => { if (m.epoch === stopAfter) controller.abort(); } }),
+      new RegExp(`checkpoint of epoch ${stopAfter}`),
+    );
+    const r = await train({ config: cfg, outDir: dir, data, resume: true });
+    // Before the fix, epoch 3's loss after a stop after epoch 2 was 1.5315288896913881, not 1.5315288058033696.
+    assert.deepEqual(r.epochs.map((e) => [e.loss, e.valLoss]), w.epochs.map((e) => [e.loss, e.valLoss]), `stopped after epoch ${stopAfter}`);
+    assert.deepEqual(readFileSync(join(dir, 'weights.bin')), readFileSync(join(whole, 'weights.bin')), `stopped after epoch ${stopAfter}: the same weights`);
+    rmSync(dir, { recursive: true });
+  }
+  rmSync(whole, { recursive: true });
+});
+
+test('--resume on a finished run says so and changes nothing; --epochs beyond the run\'s is refused with the reason', async () => {
+  const dir = tmp();
+  const args = ['train', '--limit', '300', '--epochs', '2', '--out', dir];
+  const first = await cli(args);
+  assert.equal(first.code, 0, first.stderr);
+  const store = RunStore.open(testDb);
+  const rows = () => store.listRuns().filter((r) => r.outDir === dir).map((r) => [r.id, r.status, store.getRun(r.id).epochs.length]);
+  const rowsBefore = rows();
+  assert.deepEqual(rowsBefore.map((r) => r.slice(1)), [['done', 2]]);
+  const files = ['run.json', 'checkpoint.json', 'metrics.jsonl', 'model.json', 'weights.bin'];
+  const snapshot = () => files.map((f) => [readFileSync(join(dir, f), 'utf8'), statSync(join(dir, f)).mtimeMs]);
+  const before = snapshot();
+
+  const again = await cli(['train', '--out', dir, '--resume']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, new RegExp(`${dir} holds a finished run \\(2 epochs\\): nothing to resume, nothing changed`));
+  assert.deepEqual(rows(), rowsBefore, 'no new store row');
+  assert.deepEqual(snapshot(), before, 'no file rewritten');
+
+  const longer = await cli(['train', '--out', dir, '--resume', '--epochs', '3']);
+  assert.equal(longer.code, 2, longer.stderr);
+  assert.match(longer.stderr, /^fmnist: .*the run was made for 2 epochs, not 3; extending a run is refused because its cosine learning-rate schedule was laid out over 2 epochs .*start a new run with --epochs 3 in another folder\n$/m);
+  assert.deepEqual(rows(), rowsBefore);
+  assert.deepEqual(snapshot(), before);
+  store.close();
   rmSync(dir, { recursive: true });
 });

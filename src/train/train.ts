@@ -25,7 +25,7 @@ import { Rng } from '../util/rng.ts';
 import { loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { makeOptimizer } from './optimizer.ts';
 import { prepareTrainee, trainStep } from './step.ts';
-import { RUN_FILES, appendMetrics, runFile, runMeta, writeMetrics, writeRunJson } from './run_folder.ts';
+import { RUN_FILES, appendMetrics, finishedRun, lockRunFolder, runFile, runMeta, writeMetrics, writeRunJson } from './run_folder.ts';
 import { learningRate } from './schedule.ts';
 import type { EpochMetrics, TrainOptions, TrainResult } from './types.ts';
 
@@ -48,14 +48,38 @@ export function chooseSplit(cfg: TrainConfig, labels: Uint8Array, given?: TrainO
   return { train: s.train.map((i) => pool[i]), val: s.val.map((i) => pool[i]) };
 }
 
+/**
+ * Train one run in `opts.outDir`, holding the folder's writer lock throughout (the caller's, when
+ * it passes one, else taken here and released however the run ends): a second writer of the same
+ * folder is refused at once.
+ */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const started = Date.now();
   const outDir = resolve(opts.outDir);
+  if (opts.lock && opts.lock.dir !== outDir) throw new Error(`train: the lock given is ${opts.lock.dir}'s, not ${outDir}'s`);
+  const lock = opts.lock ?? lockRunFolder(outDir, 'train');
+  try {
+    return await trainLocked(opts, outDir);
+  } finally {
+    if (!opts.lock) lock.release();
+  }
+}
+
+async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainResult> {
+  const started = Date.now();
   mkdirSync(outDir, { recursive: true });
   // The one reader of the checkpoint being resumed (and of the config the run was made with).
   const previous = readCheckpoint(outDir);
   if (previous && !opts.resume) throw new UserError(`${outDir} already holds a run (${RUN_FILES.checkpoint}): pass --resume to continue it, or choose another --out`);
   const cfg = previous ? resumedConfig(outDir, previous.config, opts) : opts.config;
+  // A finished run (done, stopped early or pruned) is left exactly as it is: no files, no store row.
+  const finished = previous ? finishedRun(outDir, previous.config) : undefined;
+  if (previous && finished) {
+    opts.onStart?.({ outDir, config: cfg, resumedAfter: previous.epoch, finished: true });
+    return {
+      outDir, status: finished.status, epochs: previous.history, bestEpoch: finished.bestEpoch, final: finished.final,
+      seconds: finished.seconds, alreadyFinished: true,
+    };
+  }
   opts.onStart?.({ outDir, config: cfg, resumedAfter: previous?.epoch });
 
   // ---- data
@@ -213,6 +237,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 function resumedConfig(outDir: string, made: TrainConfig, opts: TrainOptions): TrainConfig {
   const wanted: Record<string, unknown> = { ...made };
   for (const k of opts.given ?? (Object.keys(opts.config) as (keyof TrainConfig)[])) wanted[k] = opts.config[k];
+  if (wanted.epochs !== made.epochs) {
+    // Refused rather than extended (or cut): the learning-rate schedule (warm-up, then decay to its
+    // floor at the last epoch), early stopping and the kept epoch were all fixed by the epoch count
+    // the run was made with, so the result would be neither that run nor one made with the new count.
+    const more = (wanted.epochs as number) > made.epochs;
+    throw new UserError(`${outDir}: the run was made for ${made.epochs} epochs, not ${String(wanted.epochs)}; ${more ? 'extending' : 'shortening'} a run is refused because its ${made.schedule} learning-rate schedule was laid out over ${made.epochs} epochs (a continued run would equal no ${String(wanted.epochs)}-epoch run): start a new run with --epochs ${String(wanted.epochs)} in another folder`);
+  }
   const diff = firstDifference(made, wanted);
   if (diff) {
     const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));

@@ -3,6 +3,7 @@
  */
 import type { TrainConfig } from '../config.ts';
 import type { FashionMnist } from '../data/dataset.ts';
+import type { RunFolderLock } from './run_folder.ts';
 
 export interface EpochMetrics {
   epoch: number; // 1-based
@@ -42,8 +43,13 @@ export interface TrainOptions {
    * these must match the run's; the others are taken from it. Default: every setting must match.
    */
   given?: readonly (keyof TrainConfig)[];
-  /** Called once the run's config is known, before training: `resumedAfter` is the checkpoint's epoch when resuming. */
-  onStart?: (run: { outDir: string; config: TrainConfig; resumedAfter?: number }) => void;
+  /**
+   * Called once the run's config is known, before training: `resumedAfter` is the checkpoint's epoch
+   * when resuming; `finished` when the folder holds a finished run, which is returned as it is.
+   */
+  onStart?: (run: { outDir: string; config: TrainConfig; resumedAfter?: number; finished?: boolean }) => void;
+  /** The folder's writer lock when the caller already holds it (lockRunFolder); else train() takes and releases it. */
+  lock?: RunFolderLock;
   /** Aborting it stops the run at the next batch boundary (TrainingInterrupted); its last checkpoint stays. */
   signal?: AbortSignal;
   /** Preloaded data (tuning and CV load it once). */
@@ -72,4 +78,6 @@ export interface TrainResult {
   /** Metrics of the kept model. */
   final: { valLoss?: number; valAcc?: number; trainLoss: number; trainAcc: number };
   seconds: number;
+  /** Resuming a finished run: nothing was trained or written, this is the run as it was. */
+  alreadyFinished?: boolean;
 }

@@ -24,6 +24,7 @@ import { Interrupted } from '../util/interrupt.ts';
 import { formatDuration } from '../util/progress.ts';
 import type { Job, JobResult } from '../jobs/job.ts';
 import { runJobs } from '../jobs/run_jobs.ts';
+import { lockRunFolder } from '../train/run_folder.ts';
 import { writeFoldsChart } from './report.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 
@@ -133,7 +134,21 @@ export function cvConfigs(args: string[] | undefined, epochs?: number): CvConfig
 /** Early stopping on a fold's held-out part lets that part pick the fold's model, which flatters its score. */
 export const flattersFolds = (configs: CvConfig[]): boolean => configs.some((c) => c.config.patience > 0);
 
+/**
+ * Holds the CV folder's writer lock (train/run_folder.ts) throughout: a second process
+ * cross-validating into the same folder is refused at once. Each fold is a train run in a subfolder,
+ * locked by whichever process trains it.
+ */
 export async function runCv(o: CvOptions): Promise<CvResult> {
+  const lock = lockRunFolder(resolve(o.outDir), 'cv');
+  try {
+    return await runCvLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runCvLocked(o: CvOptions): Promise<CvResult> {
   if (!Number.isInteger(o.folds) || o.folds < 2) throw new UserError(`folds must be a whole number ≥ 2, got ${o.folds}`);
   if (o.configs.length < 1 || o.configs.length > 2) throw new Error('runCv takes one or two configurations');
   if (new Set(o.configs.map((c) => c.label)).size !== o.configs.length) throw new Error('configuration labels must differ');

@@ -249,3 +249,46 @@ test('cv --compare (library): the same stratified folds for both, paired correct
   await sched.close();
   rmSync(dir, { recursive: true });
 });
+
+test('two `fmnist tune` into the same --out at once: one runs the study, the other exits 2 at once; each trial trained once', async () => {
+  const dir = tmp();
+  const db = join(dir, 'runs.db');
+  const out = join(dir, 'study');
+  const args = ['tune', '--strategy', 'random', '--trials', '2', '--limit', '300', '--epochs', '1', '--pruner', 'none', '--no-final', '--out', out];
+  const runs = await Promise.all([cli(args, db), cli(args, db)]);
+  const loser = runs.find((r) => r.code === 2);
+  const winner = runs.find((r) => r.code === 0);
+  assert.ok(loser && winner, runs.map((r) => `${r.code}: ${r.stderr}`).join('\n---\n'));
+  assert.match(loser.stderr, new RegExp(`^fmnist: ${out} is being written by tune process ${winner.pid} on [^\\n]+\\n$`, 'm'));
+  assert.doesNotMatch(loser.stderr, /trial-000/, 'the refused one trained nothing');
+  for (const t of ['trial-000', 'trial-001']) {
+    const epochs = readFileSync(join(out, 'trials', t, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+    assert.deepEqual(epochs, [1], `${t} trained once`);
+  }
+  assert.deepEqual(readState(out).trials.map((t) => t.state), ['done', 'done']);
+  rmSync(dir, { recursive: true });
+});
+
+test('cv (library): a CV folder another process writes is refused at once; a trial folder being written is not a failed trial', async () => {
+  const dir = tmp();
+  const { lockRunFolder, FolderLocked } = await import('../train/run_folder.ts');
+  const held = lockRunFolder(join(dir, 'cv'), 'cv');
+  const sched = new InProcessScheduler(data);
+  try {
+    await assert.rejects(
+      runCv({ outDir: join(dir, 'cv'), configs: [{ label: 'd', config: parseTrainConfig({ epochs: 1 }), source: 'test' }], folds: 2, seed: 1, limit: 300, scheduler: sched, db: null, labels: data.train.labels, say: quiet }),
+      (err) => err instanceof FolderLocked && err.message.startsWith(`${join(dir, 'cv')} is being written by cv process ${process.pid}`),
+    );
+    assert.ok(!existsSync(join(dir, 'cv', 'cv.json')), 'nothing written');
+    // A job whose folder is locked by another writer: the error propagates (no 'failed' result to record).
+    const trial = lockRunFolder(join(dir, 't'), 'train');
+    const runner = new JobRunner(data);
+    await assert.rejects(runner.run({ kind: 'trial', group: 'g', name: 't', outDir: join(dir, 't'), config: parseTrainConfig({ limit: 300, epochs: 1 }), db: null }), FolderLocked);
+    runner.close();
+    trial.release();
+  } finally {
+    held.release();
+    await sched.close();
+  }
+  rmSync(dir, { recursive: true });
+});

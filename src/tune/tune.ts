@@ -27,6 +27,7 @@ import { pct } from '../util/format.ts';
 import { formatDuration } from '../util/progress.ts';
 import { JobRunner, objectiveOf, type Job, type JobResult } from '../jobs/job.ts';
 import { runJobs } from '../jobs/run_jobs.ts';
+import { lockRunFolder } from '../train/run_folder.ts';
 import { writeHistoryChart, writeParamsChart } from './report.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 import { paramsOf, type Params, type SearchSpace } from '../search/space.ts';
@@ -109,7 +110,21 @@ function loadState(path: string): TuneState | undefined {
   }
 }
 
+/**
+ * Holds the study folder's writer lock (train/run_folder.ts) throughout: a second process
+ * tuning into the same folder is refused at once. Each trial is a train run in a subfolder,
+ * locked by whichever process trains it.
+ */
 export async function runTune(o: TuneOptions): Promise<TuneResult> {
+  const lock = lockRunFolder(resolve(o.outDir), 'tune');
+  try {
+    return await runTuneLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runTuneLocked(o: TuneOptions): Promise<TuneResult> {
   const outDir = resolve(o.outDir);
   const statePath = join(outDir, TUNE_FILE);
   if (!Number.isInteger(o.trials) || o.trials < 1) throw new UserError(`trials must be a whole number ≥ 1, got ${o.trials}`);

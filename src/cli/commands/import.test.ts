@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -95,6 +95,29 @@ test('fmnist evaluate and predict take a model without a channel axis (TensorFlo
     const [r] = JSON.parse(p.out);
     assert.equal(r.top.length, 2);
     assert.equal(r.top[0].className, 'Ankle boot');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fmnist import --out over an existing run folder (or any non-empty folder) is refused and changes nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-import-existing-'));
+  try {
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    const files = { 'run.json': '{"status":"done"}\n', 'checkpoint.json': '{"epoch":1}\n', 'model.json': '{"lenet":true}\n' };
+    for (const [f, text] of Object.entries(files)) writeFileSync(join(run, f), text);
+    const r = await fmnist('import', join(FIXTURES, 'keras2.5-cnn-model.h5'), '--out', run);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, new RegExp(`fmnist: --out ${run} already exists and holds a training run; import never overwrites a folder: choose another --out[^\\n]*\\n$`));
+    assert.deepEqual(readdirSync(run).sort(), Object.keys(files).sort(), 'nothing added (no lock left behind)');
+    for (const [f, text] of Object.entries(files)) assert.equal(readFileSync(join(run, f), 'utf8'), text, f);
+    // A folder with just a model is refused too; an empty one is fine.
+    const m = await fmnist('import', join(FIXTURES, 'keras2.5-cnn-model.h5'), '--out', join(dir, 'empty'));
+    assert.equal(m.code, 0, m.err);
+    const again = await fmnist('import', join(FIXTURES, 'keras2.5-cnn-model.h5'), '--out', join(dir, 'empty'));
+    assert.equal(again.code, 2);
+    assert.match(again.err, /already exists and holds a model/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { CLASS_NAMES } from '../../data/source.ts';
 import { modelInputShape, normalizationFor } from '../../data/preprocess.ts';
 import { predictImage } from '../../evaluate/image_input.ts';
 import { loadModel, readModelMetadata } from '../../store/model_io.ts';
-import { UserError, errorMessage } from '../../util/errors.ts';
+import { UserError, asUserError } from '../../util/errors.ts';
 import { emit, globals, parse, say, useBackend } from '../context.ts';
 
 export interface Prediction {
@@ -35,13 +35,15 @@ export function register(program: Command): void {
           results.push({ image, top });
         } catch (err) {
           // One clear line per bad file; the others are still predicted.
-          if (!(err instanceof UserError)) throw err;
-          results.push({ image, error: errorMessage(err) });
-          if (!g.json) say(`fmnist: ${errorMessage(err)}`);
+          const user = asUserError(err);
+          if (!user) throw err;
+          results.push({ image, error: user.message });
+          if (!g.json) say(`fmnist: ${user.message}`);
         }
       }
       model.dispose();
       emit(g, results, () => results.filter((r) => r.top).map((r) => `${r.image}: ${r.top!.map((t) => `${t.className} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`).join('\n'));
-      if (results.some((r) => r.error)) process.exitCode = 1;
+      // A bad image is a user error: exit 2, as every other command reports one.
+      if (results.some((r) => r.error)) process.exitCode = 2;
     });
 }

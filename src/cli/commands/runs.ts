@@ -15,7 +15,8 @@ function table(rows: RunRow[]): string {
 
 export function register(program: Command): void {
   const runs = program.command('runs').description('the run store: every train, trial and fold').option('--db <file>', `database (default ${DEFAULT_DB}, env ${DB_ENV})`);
-  const open = (cmd: Command) => RunStore.open((cmd.optsWithGlobals().db as string | undefined) ?? defaultDbPath());
+  // Reading commands never create a store (nor its folder): a mistyped --db is an error, not an empty store.
+  const open = (cmd: Command) => RunStore.openReadOnly((cmd.optsWithGlobals().db as string | undefined) ?? defaultDbPath());
 
   runs.command('list')
     .description('all runs, oldest first')

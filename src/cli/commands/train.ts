@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { mergeConfig, readConfigFile, settingsGiven } from '../../config.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
-import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, newRunDir, runFile } from '../../train/run_folder.ts';
+import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, lockRunFolder, newRunDir, runFile } from '../../train/run_folder.ts';
+import type { TrainResult } from '../../train/types.ts';
 import { train } from '../../train/train.ts';
 import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
@@ -51,21 +52,31 @@ export function register(program: Command): void {
       const outDir = chosen ?? newRunDir(config.model, TRAIN_ROOT);
       if (o.resume && !hasCheckpoint(outDir)) throw new UserError(`--resume: ${outDir} has no ${RUN_FILES.checkpoint}; start it without --resume`);
 
-      await useBackend(g);
-      const data = loadFashionMnist({ dataDir: g.dataDir });
-      const signal = interruptOnSignals(say);
-      const recorder = await openRecorder(o.db as string | undefined, 'train');
-      const result = await train({
-        // Resuming continues the run as it was made: what the file and flags set must agree with it, the rest comes from it.
-        config, given: settingsGiven(file, flags), outDir, resume: Boolean(o.resume), data, progress: !g.json, recorder, signal,
-        onStart: (run) => say(`${run.resumedAfter !== undefined ? `resuming after epoch ${run.resumedAfter}` : 'training'} ${run.config.model} → ${outDir}`),
-      });
+      // The folder's writer lock first, before the backend and the data: a second writer is refused at once.
+      const lock = lockRunFolder(outDir, 'train');
+      let result: TrainResult;
+      try {
+        await useBackend(g);
+        const data = loadFashionMnist({ dataDir: g.dataDir });
+        const signal = interruptOnSignals(say);
+        const recorder = await openRecorder(o.db as string | undefined, 'train');
+        result = await train({
+          // Resuming continues the run as it was made: what the file and flags set must agree with it, the rest comes from it.
+          config, given: settingsGiven(file, flags), outDir, resume: Boolean(o.resume), data, progress: !g.json, recorder, signal, lock,
+          onStart: (run) => say(
+            run.finished ? `${outDir} holds a finished run (${run.resumedAfter} epoch${run.resumedAfter === 1 ? "" : "s"}): nothing to resume, nothing changed`
+              : `${run.resumedAfter !== undefined ? `resuming after epoch ${run.resumedAfter}` : 'training'} ${run.config.model} → ${outDir}`,
+          ),
+        });
+      } finally {
+        lock.release();
+      }
       emit(g, result, () => {
         const f = result.final;
         const per = result.epochs.map((e) => e.seconds);
         const mean = per.reduce((a, b) => a + b, 0) / Math.max(per.length, 1);
         return [
-          `done: ${result.epochs.length} epochs in ${formatDuration(result.seconds)} (${mean.toFixed(1)} s/epoch); kept epoch ${result.bestEpoch}` +
+          `${result.alreadyFinished ? 'finished before' : 'done'}: ${result.epochs.length} epochs in ${formatDuration(result.seconds)} (${mean.toFixed(1)} s/epoch); kept epoch ${result.bestEpoch}` +
             (f.valAcc !== undefined ? `: val_acc ${(f.valAcc * 100).toFixed(2)}% val_loss ${f.valLoss!.toFixed(4)}` : ''),
           `model: ${runFile(outDir, 'model')}   evaluate it: fmnist evaluate ${outDir}`,
         ].join('\n');

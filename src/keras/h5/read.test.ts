@@ -99,3 +99,28 @@ test('refuses what is not a Keras HDF5 file, naming it', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a truncated .h5 is one UserError naming the file, and HDF5 prints nothing', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { takeHdf5Diagnostics } = await import('./read.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'h5trunc-'));
+  try {
+    const whole = readFileSync(join(FIXTURES, 'keras2.1.6-fashion-mnist-cnn-model.h5'));
+    for (const size of [3000, Math.floor(whole.length / 2)]) {
+      const f = join(dir, `cut-${size}.h5`);
+      writeFileSync(f, whole.subarray(0, size));
+      await assert.rejects(
+        withKerasH5(f, (h) => h.layers.flatMap((l) => l.weights.map((w) => w.read()))),
+        (err: Error) => {
+          assert.ok(err instanceof UserError, String(err));
+          assert.match(err.message, new RegExp(`^${f}: .*(truncated|damaged)`));
+          assert.doesNotMatch(err.message, /\n/);
+          return true;
+        },
+      );
+      assert.equal(takeHdf5Diagnostics(), '', 'every diagnostic was consumed, none printed');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -23,15 +23,75 @@ type H5Dataset = import('h5wasm').Dataset;
 
 let h5: Promise<H5Module> | undefined;
 
-/** h5wasm, loaded (and its WebAssembly compiled) on first use only. */
+/** What the HDF5 library printed since the last `takeHdf5Diagnostics()`. */
+let diagnostics = '';
+
+/**
+ * h5wasm, loaded (and its WebAssembly compiled) on first use only.
+ *
+ * h5wasm's Node build runs on Emscripten's NODERAWFS: HDF5's file driver reads and writes the real
+ * files with fs.readSync/fs.writeSync, and on a failure (a full disk, a read-only folder, a damaged
+ * file) HDF5 prints its error stack ("HDF5-DIAG: …", tens to hundreds of lines) to the process'
+ * stdout/stderr through the same FS — and carries on. So every write the library makes to fd 1 and
+ * 2 is captured here instead of reaching the terminal; callers turn it into one line
+ * (`hdf5Failure`) or an error of their own.
+ */
 export async function h5wasm(): Promise<H5Module> {
   h5 ??= (async () => {
-    const mod = (await import('h5wasm/node')) as unknown as H5Module & { default?: H5Module };
+    const mod = (await import('h5wasm/node')) as unknown as H5Module & { default?: H5Module; FS?: EmscriptenFs };
     const lib = (mod.default ?? mod) as H5Module;
     await lib.ready;
+    captureStdio(mod.FS);
     return lib;
   })();
   return h5;
+}
+
+interface EmscriptenStream { fd?: number; nfd?: number }
+interface EmscriptenFs { write: (stream: EmscriptenStream, buffer: Int8Array | Uint8Array, offset: number, length: number, ...rest: unknown[]) => number }
+
+function captureStdio(fs: EmscriptenFs | undefined): void {
+  if (!fs || typeof fs.write !== 'function') return;
+  const write = fs.write;
+  fs.write = function (stream, buffer, offset, length, ...rest) {
+    const fd = stream?.fd ?? stream?.nfd;
+    if (fd === 1 || fd === 2) {
+      if (diagnostics.length < 1_000_000) diagnostics += Buffer.from(buffer.buffer, buffer.byteOffset + offset, length).toString('utf8');
+      return length;
+    }
+    return write.call(this, stream, buffer, offset, length, ...rest);
+  };
+}
+
+/** Everything HDF5 printed since the last call (and forget it). */
+export function takeHdf5Diagnostics(): string {
+  const text = diagnostics;
+  diagnostics = '';
+  return text;
+}
+
+/** The errno names of the system errors HDF5 reports by their text. */
+const SYSTEM_ERRORS: [RegExp, string][] = [
+  [/no space left/i, 'ENOSPC'], [/quota exceeded/i, 'EDQUOT'], [/read-only file system/i, 'EROFS'],
+  [/permission denied/i, 'EACCES'], [/operation not permitted/i, 'EPERM'], [/is a directory/i, 'EISDIR'],
+  [/not a directory/i, 'ENOTDIR'], [/no such file or directory/i, 'ENOENT'], [/file too large/i, 'EFBIG'],
+];
+
+/**
+ * HDF5's error stack as one error: a system error (full disk, read-only folder, …) as a Node-style
+ * error with its errno code and `path` (so the CLI names the file and says what to do), anything
+ * else as a UserError naming `path` with HDF5's innermost message. Undefined when `text` holds no error.
+ */
+export function hdf5Failure(text: string, path: string, doing: string): Error | undefined {
+  if (!/HDF5-DIAG|error/i.test(text)) return undefined;
+  const sys = text.match(/error message = '([^']+)'/)?.[1];
+  const code = sys ? SYSTEM_ERRORS.find(([re]) => re.test(sys))?.[1] : undefined;
+  if (code) return Object.assign(new Error(`${path}: ${sys}`), { code, path });
+  // The innermost frame says what actually failed ("#012: … in H5FD__sec2_read(): addr overflow …").
+  const frames = [...text.matchAll(/#\d+: .*? in ([\w]+\(\)): (.*)/g)];
+  const last = frames.at(-1);
+  const why = sys ?? (last ? last[2].replace(/,.*$/, '').trim() : text.trim().split('\n')[0]);
+  return new UserError(`${path}: ${doing} failed: ${why}`);
 }
 
 export interface KerasWeight {
@@ -116,7 +176,19 @@ function datasetWeight(ds: H5Dataset, name: string, where: string): KerasWeight 
     name,
     shape: [...(ds.shape ?? [])],
     dtype: isHalf ? '<e' : String(ds.dtype),
-    read: () => (isHalf ? halfToFloat32(ds.value as unknown as Uint8Array | Uint16Array) : toFloat32(ds.value, where)),
+    read: () => {
+      takeHdf5Diagnostics();
+      let values: Float32Array;
+      try {
+        values = isHalf ? halfToFloat32(ds.value as unknown as Uint8Array | Uint16Array) : toFloat32(ds.value, where);
+      } catch (err) {
+        if (err instanceof UserError) throw err;
+        throw new UserError(`${where}: cannot read the values, the file is truncated or damaged (${errorMessage(err).split('\n')[0]})`);
+      }
+      const diag = takeHdf5Diagnostics();
+      if (diag) throw new UserError(`${where}: cannot read the values, the file is truncated or damaged (${hdf5Failure(diag, where, 'reading')?.message.replace(`${where}: reading failed: `, '') ?? 'HDF5 error'})`);
+      return values;
+    },
   };
 }
 
@@ -164,30 +236,44 @@ export function looksLikeHdf5(path: string): boolean {
 
 /** Open a Keras HDF5 file (weights-only or full model). Call `close()` when done. */
 export async function openKerasH5(file: string): Promise<KerasH5> {
+  return openKerasH5With(await h5wasm(), file);
+}
+
+/**
+ * `openKerasH5` with h5wasm already loaded (synchronous: for checks inside an atomic write).
+ * HDF5's diagnostics never reach the terminal: a damaged or truncated file is one error naming it.
+ */
+export function openKerasH5With(lib: H5Module, file: string): KerasH5 {
   const path = resolve(file);
   if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`${file}: no such file`);
-  // Checked here so that HDF5's own diagnostics never reach the terminal for a wrong file.
+  // Checked here so that a file of another kind gets a plain answer.
   if (!looksLikeHdf5(path)) throw new UserError(`${file}: not an HDF5 file (no HDF5 signature)`);
-  const lib = await h5wasm();
+  const damaged = (err?: unknown) => {
+    const diag = takeHdf5Diagnostics();
+    const why = hdf5Failure(diag, file, 'reading')?.message.replace(`${file}: reading failed: `, '') ?? (err ? errorMessage(err).split('\n')[0] : 'unreadable');
+    return new UserError(`${file}: not a readable HDF5 file, truncated or damaged (${why}); export or download it again`);
+  };
+  takeHdf5Diagnostics();
   let f: InstanceType<H5Module['File']>;
   try {
     f = new lib.File(path, 'r');
   } catch (err) {
-    throw new UserError(`${file}: not an HDF5 file (${errorMessage(err).split('\n')[0]})`);
+    throw damaged(err);
   }
-  if (f.file_id < 0n) throw new UserError(`${file}: not an HDF5 file`);
+  if (f.file_id < 0n) throw damaged();
   try {
     const rootKeys = f.keys();
     const wg = rootKeys.includes('model_weights') ? (f.get('model_weights') as H5Group) : (f as H5Group);
     const layerNames = readStringsAttr(wg, 'layer_names');
     if (!layerNames) {
+      if (takeHdf5Diagnostics()) throw damaged();
       const hint = rootKeys.includes('layers') || rootKeys.includes('_layer_checkpoint_dependencies') ? " (it looks like a Keras 3 '.weights.h5' file; save with model.save('x.h5') or save_weights('x.h5') in the legacy HDF5 format)" : '';
       throw new UserError(`${file}: not a Keras HDF5 file: no 'layer_names' attribute${hint}`);
     }
     const attr = (g: H5Group, n: string) => (readStringsAttr(g, n) ?? [null])[0] ?? null;
     const layers = layerNames.map((name) => ({ name, weights: layerWeights(wg, name, file) }));
     const top = wg.keys().includes('top_level_model_weights') ? layerWeights(wg, 'top_level_model_weights', file) : [];
-    return {
+    const h: KerasH5 = {
       path,
       kerasVersion: attr(f as H5Group, 'keras_version') ?? attr(wg, 'keras_version'),
       backend: attr(f as H5Group, 'backend') ?? attr(wg, 'backend'),
@@ -197,9 +283,13 @@ export async function openKerasH5(file: string): Promise<KerasH5> {
       topLevelWeights: top,
       close: () => f.close(),
     };
+    if (takeHdf5Diagnostics()) throw damaged();
+    return h;
   } catch (err) {
-    f.close();
-    throw err;
+    try { f.close(); } catch { /* the file is already unusable */ }
+    takeHdf5Diagnostics();
+    if (err instanceof UserError) throw err;
+    throw damaged(err);
   }
 }
 
