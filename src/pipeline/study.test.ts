@@ -1,0 +1,46 @@
+/**
+ * The study pipeline end to end, as `npm start` runs it but at the quick profile's size: every
+ * stage reached, the report headed by the published study's figures, tuning started from the
+ * defaults, and a rerun that resumes every stage instead of repeating it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const fmnist = (...args: string[]) => run(process.execPath, ['bin/fmnist.js', '--backend', 'wasm', ...args], { maxBuffer: 64 << 20 });
+
+test('fmnist study --profile quick: six stages, a report against the published study, and a rerun that repeats nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fmnist-study-'));
+  const out = join(dir, 'study');
+  const args = ['--json', 'study', '--profile', 'quick', '--out', out, '--db', join(dir, 'runs.db')];
+  const first = await fmnist(...args);
+  const result = JSON.parse(first.stdout) as { report: string; stages: Record<string, unknown> };
+  assert.deepEqual(Object.keys(result.stages), ['data', 'explore', 'train', 'evaluate', 'tune', 'cv']);
+
+  const tune = result.stages.tune as { start: { name: string } | null; best: { name: string } | null; counts: Record<string, number> };
+  assert.equal(tune.start?.name, 'trial-000', 'trial 0 is the starting configuration');
+  assert.equal(Object.values(tune.counts).reduce((a, b) => a + b, 0), 6);
+  const cv = result.stages.cv as { summaries: { config: string; folds: number[] }[] };
+  // Tuning kept the defaults → the CV scores them alone; otherwise it compares default with tuned.
+  assert.deepEqual(cv.summaries.map((s) => s.config), tune.best?.name === 'trial-000' ? ['default'] : ['default', 'tuned']);
+  assert.ok(cv.summaries.every((s) => s.folds.length === 3 && s.folds.every((a) => a > 0.3 && a <= 1)), 'three real fold scores');
+
+  const md = readFileSync(result.report, 'utf8');
+  assert.equal(result.report, join(out, 'report.md'));
+  assert.match(md, /^# Fashion-MNIST study \(quick profile\)\n\n## Against the published study\n/);
+  assert.match(md, /\| LeNet-5, default settings \| 89\.82% \| \d+\.\d\d% validation \([+-]\d+\.\d\d pp\), \*\*\d+\.\d\d%\*\* test/);
+  for (const section of ['## 1. Data', '## 2. Exploration', '## 3. LeNet-5', '## 4. Test set', '## 5. Tuning', '## 6. Cross-validation']) assert.ok(md.includes(section), section);
+
+  const second = await fmnist(...args);
+  assert.match(second.stderr, /already trained/);
+  assert.match(second.stderr, /resuming study tune-study-[0-9a-f]{4}: 6 trials finished \(skipped\), 0 to continue/);
+  assert.match(second.stderr, /final model already trained and tested/);
+  assert.doesNotMatch(second.stderr, /epoch 1\/3/, 'nothing is trained again');
+  assert.deepEqual(JSON.parse(second.stdout).stages, JSON.parse(first.stdout).stages);
+  rmSync(dir, { recursive: true });
+});
