@@ -58,7 +58,7 @@ export function stratifiedKFold(labels: ArrayLike<number>, k: number, seed: numb
 
 /** A stratified subset of `n` indices (for --limit): the same class shares as the whole. */
 export function stratifiedSubset(labels: ArrayLike<number>, n: number, seed: number, numClasses = 10): Int32Array {
-  if (!Number.isInteger(n) || n < numClasses) throw new UserError(`--limit must be a whole number ≥ ${numClasses}, got ${n}`);
+  if (!Number.isInteger(n) || n < numClasses) throw new UserError(`a limit must be a whole number of images ≥ ${numClasses}, got ${n}`);
   // More than there are would train on all of them while recording the larger number.
   if (n > labels.length) throw new UserError(`a limit of ${n} images is more than the ${labels.length.toLocaleString("en-US")} training images: use at most ${labels.length}, or no limit to use them all`);
   if (n === labels.length) return Int32Array.from({ length: labels.length }, (_, i) => i);

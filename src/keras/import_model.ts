@@ -195,7 +195,7 @@ function endsInSoftmax(model: tf.LayersModel): boolean {
 /** Build the tfjs model described by an opened Keras full-model file and give it the file's weights. */
 export async function importFromH5(h: KerasH5): Promise<ImportResult> {
   const file = basename(h.path);
-  if (!h.modelConfig) throw new UserError(`${file}: a weights-only file (no model_config): use it as --weights FILE with a matching --model, or import a file saved with model.save()`);
+  if (!h.modelConfig) throw new UserError(`${file}: a weights-only file (no model_config): load it as the weights of a matching model, or import a file saved with model.save()`);
   let topology: Obj;
   try {
     topology = kerasConfigToTfjs(h.modelConfig);

@@ -51,7 +51,7 @@ export function obtainInputShape(
   const defaultShape: InputShape = weights !== 'imagenet' && inputShape ? [defaultSize, defaultSize, inputShape[2]] : [defaultSize, defaultSize, 3];
   if (weights === 'imagenet' && requireFlatten) {
     if (inputShape && (inputShape[0] !== defaultShape[0] || inputShape[1] !== defaultShape[1] || inputShape[2] !== defaultShape[2])) {
-      throw new UserError(`${model}: with the top and ImageNet weights the input must be ${defaultShape.join('x')}, got ${inputShape.join('x')} (use --no-include-top for other sizes)`);
+      throw new UserError(`${model}: with the top and ImageNet weights the input must be ${defaultShape.join('x')}, got ${inputShape.join('x')} (without the top, other sizes work)`);
     }
     return defaultShape;
   }

@@ -58,7 +58,7 @@ export async function loadBase(spec: string, opts: { cut?: string | null } = {})
   } else {
     let path = resolve(spec);
     if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'model.json');
-    if (!existsSync(path)) throw new UserError(`--base ${spec}: no such file (give nsfwjs:mobilenet_v2, nsfwjs:inception_v3, or the path of a tfjs layers model.json)`);
+    if (!existsSync(path)) throw new UserError(`base '${spec}': no such file (give nsfwjs:mobilenet_v2, nsfwjs:inception_v3, or the path of a tfjs layers model.json)`);
     const artifacts = readLayersModelArtifacts(path);
     try {
       model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
