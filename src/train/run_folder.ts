@@ -348,6 +348,16 @@ export function lockRunFolder(dir: string, what: string): RunFolderLock {
   return lock;
 }
 
+/** Run `work` holding the folder's writer lock, released however it ends. */
+export async function withRunFolderLock<T>(dir: string, what: string, work: () => Promise<T>): Promise<T> {
+  const lock = lockRunFolder(dir, what);
+  try {
+    return await work();
+  } finally {
+    lock.release();
+  }
+}
+
 /**
  * Remove a stale lock so the caller can retry creating it. Two processes may find the same stale
  * lock: `writer.lock.takeover` (O_EXCL too) lets one of them remove it, after checking the lock

@@ -24,7 +24,7 @@ import { Interrupted } from '../util/interrupt.ts';
 import { formatDuration } from '../util/progress.ts';
 import type { Job, JobResult } from '../jobs/job.ts';
 import { runJobs } from '../jobs/run_jobs.ts';
-import { lockRunFolder } from '../train/run_folder.ts';
+import { withRunFolderLock } from '../train/run_folder.ts';
 import { writeFoldsChart } from './report.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 
@@ -140,12 +140,7 @@ export const flattersFolds = (configs: CvConfig[]): boolean => configs.some((c) 
  * locked by whichever process trains it.
  */
 export async function runCv(o: CvOptions): Promise<CvResult> {
-  const lock = lockRunFolder(resolve(o.outDir), 'cv');
-  try {
-    return await runCvLocked(o);
-  } finally {
-    lock.release();
-  }
+  return withRunFolderLock(resolve(o.outDir), 'cv', () => runCvLocked(o));
 }
 
 async function runCvLocked(o: CvOptions): Promise<CvResult> {

@@ -27,7 +27,7 @@ import { pct } from '../util/format.ts';
 import { formatDuration } from '../util/progress.ts';
 import { JobRunner, objectiveOf, type Job, type JobResult } from '../jobs/job.ts';
 import { runJobs } from '../jobs/run_jobs.ts';
-import { lockRunFolder } from '../train/run_folder.ts';
+import { withRunFolderLock } from '../train/run_folder.ts';
 import { writeHistoryChart, writeParamsChart } from './report.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 import { paramsOf, type Params, type SearchSpace } from '../search/space.ts';
@@ -116,12 +116,7 @@ function loadState(path: string): TuneState | undefined {
  * locked by whichever process trains it.
  */
 export async function runTune(o: TuneOptions): Promise<TuneResult> {
-  const lock = lockRunFolder(resolve(o.outDir), 'tune');
-  try {
-    return await runTuneLocked(o);
-  } finally {
-    lock.release();
-  }
+  return withRunFolderLock(resolve(o.outDir), 'tune', () => runTuneLocked(o));
 }
 
 async function runTuneLocked(o: TuneOptions): Promise<TuneResult> {
