@@ -68,6 +68,10 @@ test('tuning that kept its starting configuration says so', () => {
   const kept = studyReport('full', { tune: { ...stages.tune!, epochs: 30, start: { name: 'trial-000', objective: 0.9215 }, best: { name: 'trial-000', params: {}, objective: 0.9215 } } }, dir);
   assert.match(kept, /30 epochs per trial at most/);
   assert.match(kept, /Best: trial-000, validation accuracy 92\.15% — the default configuration itself: no trial beat it/);
+  assert.match(kept, /\| LeNet-5, tuned \| 89\.40% \| 92\.15% validation \(\+2\.75 pp\), \*\*91\.01%\*\* test \(\+1\.61 pp\), tuning kept the default settings, retrained on the whole pool \|/);
+  const alone = studyReport('full', { tune: { ...stages.tune!, start: { name: 'trial-000', objective: 0.92 }, best: { name: 'trial-000', params: {}, objective: 0.92 } }, cv: { ...stages.cv!, summaries: [stages.cv!.summaries[0]], comparison: null } }, dir);
+  assert.match(alone, /Tuning kept the default configuration, so "tuned" and "default" are one configuration/);
+  assert.ok(!studyReport('full', stages, dir).includes('Tuning kept the default configuration'), 'not said when tuning found another configuration');
   const beat = studyReport('full', { tune: { ...stages.tune!, start: { name: 'trial-000', objective: 0.91 } } }, dir);
   assert.match(beat, /Best: trial-007, validation accuracy 91\.23%; the default configuration \(trial-000\): 91\.00%, \+0\.23 pp/);
 });
