@@ -56,8 +56,8 @@ test('the CV table has one row per fold, the paired difference, and the t-test v
 test('the headline puts every figure beside the published study\'s, and says what is not reached yet', () => {
   const md = studyReport('standard', { ...stages, train: { outDir: `${dir}/lenet5`, epochs: 30, bestEpoch: 27, final: { valAcc: 0.9215 }, seconds: 300 } }, dir);
   assert.ok(md.includes('| LeNet-5, default settings | 89.82% | 92.15% validation (+2.33 pp), **91.68%** test (+1.86 pp) |'));
-  assert.ok(md.includes('| LeNet-5, tuned | 89.40% | 91.23% validation (+1.83 pp), **91.01%** test (+1.61 pp) |'));
-  assert.ok(md.includes('| LeNet-5, cross-validation | not reported | default 91.00% ± 1.00, tuned 91.00% ± 1.00 |'));
+  assert.ok(md.includes('| LeNet-5, tuned | 89.40% | 91.23% validation (+1.83 pp), **91.01%** test (+1.61 pp) (best of 8 trials, retrained on 60,000 images) |'));
+  assert.ok(md.includes('| LeNet-5, cross-validation | not reported | default 91.00% ± 1.00, tuned 91.00% ± 1.00 (3 folds of 60,000 images) |'));
   assert.ok(md.includes('| transfer learning, VGG16 | 10.00% | not part of this study yet |'));
   const early = studyReport('standard', { data: stages.data }, dir);
   assert.ok(early.includes('| LeNet-5, default settings | 89.82% | not reached yet |'));
@@ -68,7 +68,7 @@ test('tuning that kept its starting configuration says so', () => {
   const kept = studyReport('full', { tune: { ...stages.tune!, epochs: 30, start: { name: 'trial-000', objective: 0.9215 }, best: { name: 'trial-000', params: {}, objective: 0.9215 } } }, dir);
   assert.match(kept, /30 epochs per trial at most/);
   assert.match(kept, /Best: trial-000, validation accuracy 92\.15% — the default configuration itself: no trial beat it/);
-  assert.match(kept, /\| LeNet-5, tuned \| 89\.40% \| 92\.15% validation \(\+2\.75 pp\), \*\*91\.01%\*\* test \(\+1\.61 pp\), tuning kept the default settings, retrained on the whole pool \|/);
+  assert.match(kept, /\| LeNet-5, tuned \| 89\.40% \| 92\.15% validation \(\+2\.75 pp\), \*\*91\.01%\*\* test \(\+1\.61 pp\) \(best of 8 trials of 30 epochs, retrained on 60,000 images; tuning kept the default settings\) \|/);
   const alone = studyReport('full', { tune: { ...stages.tune!, start: { name: 'trial-000', objective: 0.92 }, best: { name: 'trial-000', params: {}, objective: 0.92 } }, cv: { ...stages.cv!, summaries: [stages.cv!.summaries[0]], comparison: null } }, dir);
   assert.match(alone, /Tuning kept the default configuration, so "tuned" and "default" are one configuration/);
   assert.ok(!studyReport('full', stages, dir).includes('Tuning kept the default configuration'), 'not said when tuning found another configuration');
