@@ -8,13 +8,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { findDataDir } from '../data/source.ts';
 import { packageVersion } from '../train/run_folder.ts';
 import { QUEUE_NAME, redact, redisConnection } from './remote.ts';
 
@@ -68,9 +70,9 @@ after(async () => {
 
 interface WorkerProc { proc: ChildProcess; log: () => string }
 
-function startWorker(name: string): WorkerProc {
+function startWorker(name: string, dataDir?: string): WorkerProc {
   let out = '';
-  const proc = spawn(process.execPath, [bin, '--threads', '1', 'worker', '--redis', url, '--work', join(dir, name), '--stall-seconds', '3'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [bin, '--threads', '1', ...(dataDir ? ['--data-dir', dataDir] : []), 'worker', '--redis', url, '--work', join(dir, name), '--stall-seconds', '3'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (b) => { out += b; });
   proc.stderr!.on('data', (b) => { out += b; });
   procs.push(proc);
@@ -135,6 +137,14 @@ test('6 trials on 3 workers: every trial recorded exactly once, its model back i
     const state = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8')) as { trials: { state: string }[] };
     assert.equal(state.trials.length, 6);
     assert.ok(state.trials.every((t) => t.state === 'done'));
+    // The trials' curves reached Redis for the running trials' pruners.
+    const group = runs[0].group;
+    const client = new Redis(url);
+    try {
+      assert.equal(Object.keys(await client.hgetall(`fmnist:peers:${group}`)).length, 6);
+    } finally {
+      client.disconnect();
+    }
     // The work was shared.
     assert.ok(workers.filter((w) => /started/.test(w.log())).length >= 2, workers.map((w) => w.log()).join('\n'));
   } finally {
@@ -214,6 +224,31 @@ test('a job made with other data, and a malformed payload, are refused with the 
   } finally {
     await events.close();
     await queue.close();
+    await stopWorker(w);
+  }
+});
+
+test('a worker with other data refuses the job with the reason and the coordinator stops with it', { skip, timeout: 120_000 }, async () => {
+  // The official files with one test label changed.
+  const official = findDataDir().dir;
+  const other = join(dir, 'other-data');
+  mkdirSync(other);
+  for (const stem of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte']) {
+    const gz = join(official, `${stem}.gz`);
+    symlinkSync(existsSync(gz) ? gz : join(official, stem), join(other, existsSync(gz) ? `${stem}.gz` : stem));
+  }
+  const labelsGz = join(official, 't10k-labels-idx1-ubyte.gz');
+  const labels = existsSync(labelsGz) ? gunzipSync(readFileSync(labelsGz)) : readFileSync(join(official, 't10k-labels-idx1-ubyte'));
+  labels[labels.length - 1] = (labels[labels.length - 1] + 1) % 10;
+  writeFileSync(join(other, 't10k-labels-idx1-ubyte'), labels);
+  const w = startWorker('other-data', other);
+  try {
+    const r = await tune(join(dir, 'other'), join(dir, 'other.db'), 1).done;
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /refused by .*data differs: t10k-labels-idx1-ubyte/);
+    assert.equal((w.log().match(/started/g) ?? []).length, 1, 'tried once, not retried');
+    assert.equal(w.proc.exitCode, null, 'the worker is still running');
+  } finally {
     await stopWorker(w);
   }
 });

@@ -177,7 +177,7 @@ export class BullMQScheduler implements Scheduler {
     // Already here (a previous coordinator collected it): record it, train nothing.
     if (isFinished(job.outDir)) return this.runner.run({ ...job, prune: undefined });
     const id = jobIdOf(job.group, job.name);
-    if (job.prune) this.group = job.group;
+    if (job.kind === 'trial') this.group = job.group;
     let bull = await this.queue.getJob(id);
     const state = bull ? await bull.getState() : undefined;
     if (bull && state === 'failed') {
@@ -251,7 +251,7 @@ export class BullMQScheduler implements Scheduler {
     void (async () => {
       try {
         const client = (await this.queue.client) as unknown as Redis;
-        // A curve carries no study id: it goes to the study this coordinator last sent a pruned trial of.
+        // A curve carries no study id: it goes to the study whose trials this coordinator last sent.
         if (!this.group) return;
         await client.hset(peersKey(this.group), String(curve.number), JSON.stringify(curve));
         await client.expire(peersKey(this.group), 7 * 24 * 3600);
