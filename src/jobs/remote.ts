@@ -17,7 +17,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { FashionMnist } from '../data/dataset.ts';
 import { RunStore } from '../store/run_store.ts';
@@ -52,6 +52,21 @@ export function redisConnection(url: string): { url: string; maxRetriesPerReques
 /** The URL without its password, for messages. */
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** One connection attempt with a time limit: a wrong host, port or password is one clear message instead of endless reconnecting. */
+export async function probeRedis(url: string, timeoutMs = 10_000): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  let why = '';
+  probe.on('error', (e: Error) => { why ||= e.message; });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new UserError(`cannot reach Redis at ${redact(url)}: ${why || (err as Error).message} (is it running, and are the host, port and password right?)`);
+  } finally {
+    probe.disconnect();
+  }
 }
 
 // ---- the payload ------------------------------------------------------------------------------
@@ -139,37 +154,44 @@ export interface BullMQOptions {
 
 export class BullMQScheduler implements Scheduler {
   readonly slots: number;
-  private readonly queue: Queue;
-  private readonly events: QueueEvents;
   private readonly epochs = new Map<string, (m: EpochMetrics) => void>();
   private readonly runner: JobRunner;
   private readonly stores = new Map<string, RunStore>();
   private group?: string;
 
+  private conn?: { queue: Queue; events: QueueEvents };
+  private connecting?: Promise<{ queue: Queue; events: QueueEvents }>;
+
   constructor(private readonly o: BullMQOptions) {
-    const connection = redisConnection(o.url);
+    redisConnection(o.url);
     this.slots = o.slots ?? 8;
-    this.queue = new Queue(QUEUE_NAME, { connection });
-    this.events = new QueueEvents(QUEUE_NAME, { connection });
     this.runner = new JobRunner(o.data);
-    this.events.on('progress', ({ jobId, data }) => {
-      const m = (data as { epoch?: EpochMetrics } | null)?.epoch;
-      if (m && Number.isInteger(m.epoch)) this.epochs.get(jobId)?.(m);
-    });
-    // Connection trouble is reported once per failure, not thrown into the event loop.
-    const warn = (e: Error) => o.say?.(`redis: ${e.message}`);
-    this.queue.on('error', warn);
-    this.events.on('error', warn);
   }
 
-  /** Wait until Redis answers (a clear error instead of retrying forever). */
-  async ready(timeoutMs = 10_000): Promise<void> {
-    const client = await Promise.race([
-      this.queue.client,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new UserError(`cannot reach Redis at ${redact(this.o.url)} within ${timeoutMs / 1000} s`)), timeoutMs).unref()),
-    ]);
-    await (client as unknown as Redis).ping();
-    await this.events.waitUntilReady();
+  /**
+   * Connect (once): first a plain probe with a time limit, so a wrong host, port or password is one
+   * clear message instead of BullMQ's endless reconnecting, then the queue and its event stream.
+   */
+  ready(timeoutMs = 10_000): Promise<{ queue: Queue; events: QueueEvents }> {
+    this.connecting ??= (async () => {
+      await probeRedis(this.o.url, timeoutMs);
+      const connection = redisConnection(this.o.url);
+      const queue = new Queue(QUEUE_NAME, { connection });
+      const events = new QueueEvents(QUEUE_NAME, { connection });
+      events.on('progress', ({ jobId, data }) => {
+        const m = (data as { epoch?: EpochMetrics } | null)?.epoch;
+        if (m && Number.isInteger(m.epoch)) this.epochs.get(jobId)?.(m);
+      });
+      // Connection trouble later (Redis restarting) is reported once per kind, not thrown into the event loop.
+      let last = '';
+      const warn = (e: Error) => { if (e.message !== last) this.o.say?.(`redis: ${(last = e.message)}`); };
+      queue.on('error', warn);
+      events.on('error', warn);
+      await events.waitUntilReady();
+      this.conn = { queue, events };
+      return this.conn;
+    })();
+    return this.connecting;
   }
 
   async run(job: Job, { onEpoch, signal }: RunJobOptions = {}): Promise<JobResult> {
@@ -178,7 +200,8 @@ export class BullMQScheduler implements Scheduler {
     if (isFinished(job.outDir)) return this.runner.run({ ...job, prune: undefined });
     const id = jobIdOf(job.group, job.name);
     if (job.kind === 'trial') this.group = job.group;
-    let bull = await this.queue.getJob(id);
+    const { queue, events } = await this.ready();
+    let bull = await queue.getJob(id);
     const state = bull ? await bull.getState() : undefined;
     if (bull && state === 'failed') {
       // Failed before (e.g. refused by a worker with other data): the user has fixed it and reruns.
@@ -186,7 +209,7 @@ export class BullMQScheduler implements Scheduler {
       bull = undefined;
     }
     if (!bull) {
-      bull = await this.queue.add(job.kind, payloadOf(job, this.o.data), {
+      bull = await queue.add(job.kind, payloadOf(job, this.o.data), {
         jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 2000 },
         removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 },
       });
@@ -196,7 +219,7 @@ export class BullMQScheduler implements Scheduler {
       const value = await new Promise<RemoteResult>((resolveJob, rejectJob) => {
         const stop = () => rejectJob(new Interrupted(`${job.name}: no longer waited for (it stays queued; rerun to collect it)`));
         signal?.addEventListener('abort', stop, { once: true });
-        bull!.waitUntilFinished(this.events)
+        bull!.waitUntilFinished(events)
           .then((v: unknown) => resolveJob(v as RemoteResult), rejectJob)
           .finally(() => signal?.removeEventListener('abort', stop));
       });
@@ -250,7 +273,8 @@ export class BullMQScheduler implements Scheduler {
     // Best effort, like the pool's: running trials read the hash every few seconds.
     void (async () => {
       try {
-        const client = (await this.queue.client) as unknown as Redis;
+        if (!this.conn) return;
+        const client = (await this.conn.queue.client) as unknown as Redis;
         // A curve carries no study id: it goes to the study whose trials this coordinator last sent.
         if (!this.group) return;
         await client.hset(peersKey(this.group), String(curve.number), JSON.stringify(curve));
@@ -262,8 +286,10 @@ export class BullMQScheduler implements Scheduler {
   async close(): Promise<void> {
     this.runner.close();
     for (const s of this.stores.values()) s.close();
-    await this.events.close();
-    await this.queue.close();
+    if (this.conn) {
+      await this.conn.events.close();
+      await this.conn.queue.close();
+    }
   }
 }
 

@@ -54,7 +54,8 @@ export function startRemoteWorker(o: RemoteWorkerOptions): Worker {
   });
   worker.on('completed', (job) => o.say(`worker: ${job.id} done`));
   worker.on('failed', (job, err) => o.say(`worker: ${job?.id ?? '?'} failed: ${err.message}`));
-  worker.on('error', (err) => o.say(`worker: ${err.message}`));
+  let last = '';
+  worker.on('error', (err) => { if (err.message !== last) o.say(`worker: ${(last = err.message)}`); });
   o.say(`worker: ${o.concurrency} job${o.concurrency === 1 ? '' : 's'} at once, ${o.threads} thread${o.threads === 1 ? '' : 's'} each, on ${redact(o.url)} queue ${QUEUE_NAME}`);
   return worker;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { REDIS_ENV } from '../../jobs/remote.ts';
+import { probeRedis, REDIS_ENV } from '../../jobs/remote.ts';
 import { startRemoteWorker } from '../../jobs/remote_worker.ts';
 import { UserError } from '../../util/errors.ts';
 import { globals, parse, say } from '../context.ts';
@@ -16,6 +16,7 @@ export function register(program: Command): void {
       const g = globals(cmd);
       const url = (o.redis as string | undefined) ?? process.env[REDIS_ENV];
       if (!url) throw new UserError(`fmnist worker needs --redis URL (or ${REDIS_ENV})`);
+      await probeRedis(url);
       const worker = startRemoteWorker({
         url,
         concurrency: o.concurrency as number,
