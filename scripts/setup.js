@@ -45,6 +45,9 @@ function dpkgInstalled(pkg) {
   }
 }
 const hasApt = existsSync('/usr/bin/apt-get');
+function hasCommand(cmd) {
+  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+}
 const dataDirs = [process.env.FMNIST_DATA_DIR, join(root, 'data/fashion-mnist'), '/usr/share/datasets/fashion-mnist'].filter(Boolean);
 const haveData = dataDirs.some((d) => existsSync(join(d, 'train-images-idx3-ubyte.gz')) || existsSync(join(d, 'train-images-idx3-ubyte')));
 // Not python3-torch: only `fmnist bench`'s PyTorch peer (bench/peer_pytorch.py) needs it, about 1 GB,
@@ -54,6 +57,8 @@ const wanted = [
   ...(!haveData ? ['dataset-fashion-mnist'] : []),
   // Text in the PNG figures (charts are rendered with this font).
   'fonts-dejavu-core',
+  // Many machines (fmnist worker, --redis): the tests start their own redis-server on a free port.
+  ...(!hasCommand('redis-server') ? ['redis-server'] : []),
 ].filter((p) => !dpkgInstalled(p));
 if (wanted.length && hasApt) {
   if (isRoot) {
@@ -68,6 +73,14 @@ if (wanted.length && hasApt) {
 } else if (wanted.length) {
   log(`not a Debian system: get Fashion-MNIST with 'npx fmnist data fetch' or pass --data-dir`);
 }
+
+// The Debian package starts a system redis-server on 6379 where an init system runs; the tests
+// start their own (127.0.0.1, a free port, a password) and need none: stop it when we installed it.
+if (wanted.includes('redis-server') && isRoot && hasCommand('redis-server')) {
+  spawnSync('service', ['redis-server', 'stop'], { stdio: 'ignore' });
+  spawnSync('systemctl', ['disable', '--now', 'redis-server'], { stdio: 'ignore' });
+}
+if (!hasCommand('redis-server')) log('redis-server is missing: the BullMQ tests (src/jobs/remote.test.ts) will be skipped; install it with: sudo apt-get install redis-server');
 
 // ---- native backend (oneDNN): builds when it can, otherwise the project runs on wasm.
 const buildNative = join(root, 'scripts', 'build-native.js');

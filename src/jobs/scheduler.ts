@@ -14,7 +14,8 @@
  * travels by JSON; a remote implementation that cannot deliver `publish` still prunes correctly
  * against the snapshot, only with older information.
  *
- * Two implementations: `InProcessScheduler` (one job at a time in this process) and
+ * Three implementations: `BullMQScheduler` (remote.ts: jobs on other machines through BullMQ on Redis),
+ * `InProcessScheduler` (one job at a time in this process) and
  * `ProcessPoolScheduler` (P child processes sharing this process's kernel threads); `makeScheduler`
  * chooses between them.
  */
@@ -27,6 +28,7 @@ import { UserError } from '../util/errors.ts';
 import { Interrupted } from '../util/interrupt.ts';
 import { JobRunner, type Job, type JobResult, type RunJobOptions } from './job.ts';
 import type { PeerCurve } from '../search/types.ts';
+import { BullMQScheduler } from './remote.ts';
 
 export interface Scheduler {
   /** How many jobs it runs at once. */
@@ -66,6 +68,8 @@ export interface SchedulerChoice {
   dataDir?: string;
   /** The backend workers start, with its threads shared between them (default: the one this process started). */
   backend?: BackendInfo;
+  /** Send jobs to a BullMQ queue on Redis instead (remote.ts); `parallel` is then the jobs queued at once. */
+  remote?: { url: string; artifacts?: string; say?: (line: string) => void };
 }
 
 /**
@@ -79,6 +83,7 @@ export interface SchedulerChoice {
  * per hour of one two-thread process.
  */
 export function makeScheduler(o: SchedulerChoice): Scheduler {
+  if (o.remote) return new BullMQScheduler({ url: o.remote.url, data: o.data, slots: o.parallel > 1 ? o.parallel : 8, artifacts: o.remote.artifacts, say: o.remote.say });
   const backend = o.backend ?? currentBackend();
   if (o.parallel <= 1 || !backend) return new InProcessScheduler(o.data);
   return new ProcessPoolScheduler({ size: o.parallel, threads: backend.threads, backend: backend.name, dataDir: o.dataDir });

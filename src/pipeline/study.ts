@@ -32,6 +32,8 @@ export interface StudyOptions {
   db?: string;
   /** Tuning trials / CV folds at once in worker processes (default: the profile's). */
   parallel?: number;
+  /** Run tuning trials and CV folds on fmnist workers through BullMQ on Redis (jobs/remote.ts). */
+  remote?: { url: string; artifacts?: string; say?: (line: string) => void };
   /** Aborting it stops the stage that is training at its next batch (Interrupted); rerunning the study continues it. */
   signal?: AbortSignal;
 }
@@ -86,7 +88,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   record();
 
   const { runTuningStage, runCvStage } = await import('./tune_cv.ts');
-  const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel, signal: o.signal };
+  const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel, remote: o.remote, signal: o.signal };
   o.say(`== 5/6 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
   stages.tune = await runTuningStage(tuning);
   record();

@@ -31,14 +31,17 @@ export interface TuningStagesOptions {
   say: (line: string) => void;
   /** Trials/folds at once, each in a worker process (default: the profile's). */
   parallel?: number;
+  /** Send trials and folds to fmnist workers through BullMQ on Redis (jobs/remote.ts). */
+  remote?: { url: string; artifacts?: string; say?: (line: string) => void };
   /** Aborting it stops the stage's running trials/folds at their next batch; rerunning continues them. */
   signal?: AbortSignal;
 }
 
 /** The scheduler for a stage: the profile's parallelism (or one worker per core, at most 4); see makeScheduler. */
 function schedulerFor(o: TuningStagesOptions): Scheduler {
-  const parallel = o.parallel ?? PROFILES[o.profile].parallel ?? Math.min(4, cpus().length);
-  const scheduler = makeScheduler({ parallel, data: o.data, dataDir: o.dataDir });
+  const parallel = o.parallel ?? (o.remote ? 8 : PROFILES[o.profile].parallel ?? Math.min(4, cpus().length));
+  const scheduler = makeScheduler({ parallel, data: o.data, dataDir: o.dataDir, remote: o.remote });
+  if (o.remote) o.say(`trials and folds go to the fmnist workers through Redis, ${scheduler.slots} queued at a time`);
   if (scheduler instanceof ProcessPoolScheduler) o.say(`${parallel} worker processes (${scheduler.backend})`);
   return scheduler;
 }

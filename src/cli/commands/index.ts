@@ -13,6 +13,7 @@ import { register as study } from './study.ts';
 import { register as train } from './train.ts';
 import { register as tune } from './tune.ts';
 import { register as cv } from './cv.ts';
+import { register as worker } from './worker.ts';
 
 export function registerAll(program: Command): void {
   study(program);
@@ -21,6 +22,7 @@ export function registerAll(program: Command): void {
   train(program);
   tune(program);
   cv(program);
+  worker(program);
   evaluate(program);
   predict(program);
   model(program);

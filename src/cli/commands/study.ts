@@ -7,6 +7,7 @@ import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
 import { DB_HELP, emit, globals, parse, say, useBackend } from '../context.ts';
 import { openRecorder } from '../recorder.ts';
+import { REDIS_ENV } from '../../jobs/remote.ts';
 
 export function register(program: Command): void {
   program.command('study')
@@ -15,7 +16,9 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where everything goes (default out/study-PROFILE)')
     .option('--db <file>', DB_HELP)
     .option('--parallel <p>', 'tuning trials and CV folds at once, each in its own process (default: one per core, at most 4; quick 1)', parse.int('--parallel', 1))
-    .action(async (o: { profile: string; out?: string; db?: string; parallel?: number }, cmd: Command) => {
+    .option('--redis <url>', `run the tuning trials and CV folds on fmnist workers through BullMQ on Redis (env ${REDIS_ENV})`)
+    .option('--artifacts <dir>', 'with --redis: shared folder for run folders too big to return through Redis')
+    .action(async (o: { profile: string; out?: string; db?: string; parallel?: number; redis?: string; artifacts?: string }, cmd: Command) => {
       const g = globals(cmd);
       if (!(PROFILE_NAMES as readonly string[]).includes(o.profile)) throw new UserError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got '${o.profile}'`);
       await useBackend(g);
@@ -29,6 +32,7 @@ export function register(program: Command): void {
         recorder: () => openRecorder(db, 'study'),
         db,
         parallel: o.parallel,
+        remote: (o.redis ?? process.env[REDIS_ENV]) ? { url: (o.redis ?? process.env[REDIS_ENV])!, artifacts: o.artifacts, say } : undefined,
         signal,
       });
       emit(g, result, () => `study done: ${result.report} (all results: ${result.outDir}/study.json)`);

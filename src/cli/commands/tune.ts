@@ -4,6 +4,7 @@ import { readConfigFile } from '../../config.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
 import { defaultDbPath } from '../../store/run_store.ts';
 import { makeScheduler, ProcessPoolScheduler } from '../../jobs/scheduler.ts';
+import { BullMQScheduler, REDIS_ENV, redact } from '../../jobs/remote.ts';
 import { defaultSpace, parseSpace, readSpaceFile } from '../../search/space.ts';
 import { STRATEGIES } from '../../search/strategies/index.ts';
 import { formatParams, formatTrials, runTune } from '../../tune/tune.ts';
@@ -24,7 +25,9 @@ export function register(program: Command): void {
     .option('--val-split <x>', 'held-out validation fraction of the training images', parse.num('--val-split'), 0.1)
     .option('--seed <n>', 'sampling seed (trial n draws from seed and n alone)', parse.int('--seed', 0), 0)
     .option('--pruner <name>', 'median|none (random and tpe; hyperband always halves)', 'median')
-    .option('--parallel <p>', 'trials at once, each in its own process with threads/P threads', parse.int('--parallel', 1), 1)
+    .option('--parallel <p>', 'trials at once, each in its own process with threads/P threads (with --redis: trials queued at once, default 8)', parse.int('--parallel', 1), 1)
+    .option('--redis <url>', `send the trials to fmnist workers through BullMQ on Redis (env ${REDIS_ENV}): redis://:PASSWORD@HOST:PORT or rediss://`)
+    .option('--artifacts <dir>', 'with --redis: shared folder for run folders too big to return through Redis (the workers\' --artifacts)')
     .option('--no-final', 'skip retraining the best configuration on the whole pool (all training images, or --limit of them) and the one test-set evaluation')
     .option('--out <dir>', 'study folder (default runs/tune/STRATEGY)')
     .option('--db <file>', DB_HELP)
@@ -49,7 +52,9 @@ export function register(program: Command): void {
       const data = loadFashionMnist({ dataDir: g.dataDir });
       const db = (o.db as string | undefined) ?? defaultDbPath();
       const parallel = o.parallel as number;
-      const scheduler = makeScheduler({ parallel, data, dataDir: g.dataDir });
+      const url = (o.redis as string | undefined) ?? process.env[REDIS_ENV];
+      const scheduler = makeScheduler({ parallel, data, dataDir: g.dataDir, remote: url ? { url, artifacts: o.artifacts as string | undefined, say } : undefined });
+      if (scheduler instanceof BullMQScheduler) { await scheduler.ready(); say(`trials go to the fmnist workers on ${redact(url!)}, ${scheduler.slots} queued at a time`); }
       if (scheduler instanceof ProcessPoolScheduler) say(`${parallel} worker processes, ${scheduler.threadsPerWorker} thread${scheduler.threadsPerWorker === 1 ? '' : 's'} each`);
       const signal = interruptOnSignals(say);
       let result;
