@@ -53,7 +53,7 @@ export async function runTuningStage(o: TuningStagesOptions): Promise<NonNullabl
     const r = await runTune({
       outDir: join(o.outDir, 'tune'), strategy: p.strategy, trials: p.trials, space: parseSpace(defaultSpace(p.epochs), 'default space'),
       base: {}, limit: p.limit, valSplit: p.valSplit, seed: 0, pruner: 'median', scheduler, db: o.db ?? defaultDbPath(),
-      say: o.say, final: { data: o.data, progress: true }, signal: o.signal,
+      say: o.say, final: { data: o.data }, signal: o.signal,
     });
     o.say(formatTrials(r.state));
     const start = r.state.trials.find((t) => t.start);

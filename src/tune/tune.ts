@@ -25,7 +25,7 @@ import { UserError } from '../util/errors.ts';
 import { Interrupted } from '../util/interrupt.ts';
 import { pct } from '../util/format.ts';
 import { formatDuration } from '../util/progress.ts';
-import { JobRunner, objectiveOf, type Job, type JobResult } from '../jobs/job.ts';
+import { objectiveOf, type Job, type JobResult } from '../jobs/job.ts';
 import { runJobs } from '../jobs/run_jobs.ts';
 import { withRunFolderLock } from '../train/run_folder.ts';
 import { writeHistoryChart, writeParamsChart } from './report.ts';
@@ -86,8 +86,8 @@ export interface TuneOptions extends TuneSettings {
   /** Run store file (null = none). */
   db: string | null;
   say: (line: string) => void;
-  /** Retrain the best configuration on the whole pool and score it on the test set, once (in this process). */
-  final?: { data: FashionMnist; progress?: boolean };
+  /** Retrain the best configuration on the whole pool (a job on the scheduler) and score it on the test set, once (here). */
+  final?: { data: FashionMnist };
   /** Aborting it stops the running trials at their next batch (the study stays resumable) and throws Interrupted. */
   signal?: AbortSignal;
 }
@@ -238,7 +238,7 @@ async function runTuneLocked(o: TuneOptions): Promise<TuneResult> {
     if (st.final?.outDir === dir) {
       o.say(`final model already trained and tested: ${dir}`);
     } else {
-      st.final = await refitAndTest(best, dir, st.id, o.db, o.final, o.say, o.signal);
+      st.final = await refitAndTest(best, dir, st.id, o, o.final);
       save();
     }
   }
@@ -259,19 +259,18 @@ export function finalConfig(best: TrialRecord): TrainConfig {
 
 /**
  * Retrain the best configuration on the whole pool (the study's subset, or all 60,000 images)
- * and evaluate it on the test set — the only time a study looks at the test set. Resumable like
- * a trial (same job runner).
+ * and evaluate it on the test set — the only time a study looks at the test set. A job like the
+ * trials, on the same scheduler (so on a queue's workers when the trials went there), and resumable
+ * like them; the test set is scored here, by the coordinator.
  */
-async function refitAndTest(best: TrialRecord, dir: string, group: string, db: string | null, f: NonNullable<TuneOptions['final']>, say: (l: string) => void, signal?: AbortSignal): Promise<NonNullable<TuneState['final']>> {
+async function refitAndTest(best: TrialRecord, dir: string, group: string, o: Pick<TuneOptions, 'scheduler' | 'db' | 'say' | 'signal'>, f: NonNullable<TuneOptions['final']>): Promise<NonNullable<TuneState['final']>> {
+  const { say } = o;
   const config = finalConfig(best);
   say(`final: retraining ${best.name}'s configuration on ${config.limit ?? 'all'} training images (no held-out part), then the test set once → ${dir}`);
-  const runner = new JobRunner(f.data, { progress: f.progress });
-  let r: JobResult;
-  try {
-    r = await runner.run({ kind: 'train', group, name: 'final', outDir: dir, config, db }, { signal });
-  } finally {
-    runner.close();
-  }
+  const r = await o.scheduler.run({ kind: 'train', group, name: 'final', outDir: dir, config, db: o.db }, {
+    signal: o.signal,
+    onEpoch: (m) => say(`  final epoch ${m.epoch}/${config.epochs} loss ${m.loss.toFixed(4)} acc ${pct(m.acc)}`),
+  });
   if (r.status === 'failed') throw new UserError(`final retraining of ${best.name} failed: ${r.error}`);
   const { evaluateModel } = await import('../evaluate/evaluate.ts');
   const ev = await evaluateModel(dir, 'test', f.data);

@@ -72,7 +72,7 @@ export function register(program: Command): void {
           scheduler,
           db,
           say,
-          final: o.final === false ? undefined : { data, progress: !g.json },
+          final: o.final === false ? undefined : { data },
           signal,
         });
       } finally {
