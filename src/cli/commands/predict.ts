@@ -42,7 +42,8 @@ export function register(program: Command): void {
         }
       }
       model.dispose();
-      emit(g, results, () => results.filter((r) => r.top).map((r) => `${r.image}: ${r.top!.map((t) => `${t.className} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`).join('\n'));
+      // Nothing predicted (every file bad): the error lines say it all, no empty result line.
+      if (g.json || results.some((r) => r.top)) emit(g, results, () => results.filter((r) => r.top).map((r) => `${r.image}: ${r.top!.map((t) => `${t.className} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`).join('\n'));
       // A bad image is a user error: exit 2, as every other command reports one.
       if (results.some((r) => r.error)) process.exitCode = 2;
     });
