@@ -21,7 +21,8 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { FashionMnist } from '../data/dataset.ts';
 import { RunStore } from '../store/run_store.ts';
-import { isFinished, lockRunFolder, packageVersion } from '../train/run_folder.ts';
+import { isFinished, packageVersion } from '../train/run_folder.ts';
+import { lockFolder } from '../util/folder_lock.ts';
 import type { EpochMetrics } from '../train/types.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -243,7 +244,7 @@ export class BullMQScheduler implements Scheduler {
       files = Object.fromEntries(runFolderFiles(dir).map((f) => [f.name, readFileSync(join(dir, f.name))]));
     }
     if (files && Object.keys(files).length) {
-      const lock = lockRunFolder(job.outDir, 'train');
+      const lock = lockFolder(job.outDir, 'train');
       try {
         writeReturnedFiles(job.outDir, files);
       } finally {

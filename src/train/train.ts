@@ -25,7 +25,8 @@ import { Rng } from '../util/rng.ts';
 import { loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { makeOptimizer } from './optimizer.ts';
 import { prepareTrainee, trainStep } from './step.ts';
-import { RUN_FILES, appendMetrics, finishedRun, lockRunFolder, runFile, runMeta, writeMetrics, writeRunJson } from './run_folder.ts';
+import { RUN_FILES, appendMetrics, finishedRun, runFile, runMeta, writeMetrics, writeRunJson } from './run_folder.ts';
+import { lockFolder } from '../util/folder_lock.ts';
 import { learningRate } from './schedule.ts';
 import type { EpochMetrics, TrainOptions, TrainResult } from './types.ts';
 
@@ -56,7 +57,7 @@ export function chooseSplit(cfg: TrainConfig, labels: Uint8Array, given?: TrainO
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const outDir = resolve(opts.outDir);
   if (opts.lock && opts.lock.dir !== outDir) throw new Error(`train: the lock given is ${opts.lock.dir}'s, not ${outDir}'s`);
-  const lock = opts.lock ?? lockRunFolder(outDir, 'train');
+  const lock = opts.lock ?? lockFolder(outDir, 'train');
   try {
     return await trainLocked(opts, outDir);
   } finally {

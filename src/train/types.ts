@@ -3,7 +3,7 @@
  */
 import type { TrainConfig } from '../config.ts';
 import type { FashionMnist } from '../data/dataset.ts';
-import type { RunFolderLock } from './run_folder.ts';
+import type { FolderLock } from '../util/folder_lock.ts';
 
 export interface EpochMetrics {
   epoch: number; // 1-based
@@ -48,8 +48,8 @@ export interface TrainOptions {
    * when resuming; `finished` when the folder holds a finished run, which is returned as it is.
    */
   onStart?: (run: { outDir: string; config: TrainConfig; resumedAfter?: number; finished?: boolean }) => void;
-  /** The folder's writer lock when the caller already holds it (lockRunFolder); else train() takes and releases it. */
-  lock?: RunFolderLock;
+  /** The folder's writer lock when the caller already holds it (lockFolder); else train() takes and releases it. */
+  lock?: FolderLock;
   /** Aborting it stops the run at the next batch boundary (TrainingInterrupted); its last checkpoint stays. */
   signal?: AbortSignal;
   /** Preloaded data (tuning and CV load it once). */

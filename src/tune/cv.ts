@@ -24,7 +24,7 @@ import { Interrupted } from '../util/interrupt.ts';
 import { formatDuration } from '../util/progress.ts';
 import type { Job, JobResult } from '../jobs/job.ts';
 import { runJobs } from '../jobs/run_jobs.ts';
-import { withRunFolderLock } from '../train/run_folder.ts';
+import { withFolderLock } from '../util/folder_lock.ts';
 import { writeFoldsChart } from './report.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 
@@ -135,12 +135,12 @@ export function cvConfigs(args: string[] | undefined, epochs?: number): CvConfig
 export const flattersFolds = (configs: CvConfig[]): boolean => configs.some((c) => c.config.patience > 0);
 
 /**
- * Holds the CV folder's writer lock (train/run_folder.ts) throughout: a second process
+ * Holds the CV folder's writer lock (util/folder_lock.ts) throughout: a second process
  * cross-validating into the same folder is refused at once. Each fold is a train run in a subfolder,
  * locked by whichever process trains it.
  */
 export async function runCv(o: CvOptions): Promise<CvResult> {
-  return withRunFolderLock(resolve(o.outDir), 'cv', () => runCvLocked(o));
+  return withFolderLock(resolve(o.outDir), 'cv', () => runCvLocked(o));
 }
 
 async function runCvLocked(o: CvOptions): Promise<CvResult> {

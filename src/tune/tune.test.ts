@@ -271,8 +271,8 @@ test('two `fmnist tune` into the same --out at once: one runs the study, the oth
 
 test('cv (library): a CV folder another process writes is refused at once; a trial folder being written is not a failed trial', async () => {
   const dir = tmp();
-  const { lockRunFolder, FolderLocked } = await import('../train/run_folder.ts');
-  const held = lockRunFolder(join(dir, 'cv'), 'cv');
+  const { lockFolder, FolderLocked } = await import('../util/folder_lock.ts');
+  const held = lockFolder(join(dir, 'cv'), 'cv');
   const sched = new InProcessScheduler(data);
   try {
     await assert.rejects(
@@ -281,7 +281,7 @@ test('cv (library): a CV folder another process writes is refused at once; a tri
     );
     assert.ok(!existsSync(join(dir, 'cv', 'cv.json')), 'nothing written');
     // A job whose folder is locked by another writer: the error propagates (no 'failed' result to record).
-    const trial = lockRunFolder(join(dir, 't'), 'train');
+    const trial = lockFolder(join(dir, 't'), 'train');
     const runner = new JobRunner(data);
     await assert.rejects(runner.run({ kind: 'trial', group: 'g', name: 't', outDir: join(dir, 't'), config: parseTrainConfig({ limit: 300, epochs: 1 }), db: null }), FolderLocked);
     runner.close();

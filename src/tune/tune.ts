@@ -27,7 +27,7 @@ import { pct } from '../util/format.ts';
 import { formatDuration } from '../util/progress.ts';
 import { objectiveOf, type Job, type JobResult } from '../jobs/job.ts';
 import { runJobs } from '../jobs/run_jobs.ts';
-import { withRunFolderLock } from '../train/run_folder.ts';
+import { withFolderLock } from '../util/folder_lock.ts';
 import { writeHistoryChart, writeParamsChart } from './report.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 import { paramsOf, type Params, type SearchSpace } from '../search/space.ts';
@@ -111,12 +111,12 @@ function loadState(path: string): TuneState | undefined {
 }
 
 /**
- * Holds the study folder's writer lock (train/run_folder.ts) throughout: a second process
+ * Holds the study folder's writer lock (util/folder_lock.ts) throughout: a second process
  * tuning into the same folder is refused at once. Each trial is a train run in a subfolder,
  * locked by whichever process trains it.
  */
 export async function runTune(o: TuneOptions): Promise<TuneResult> {
-  return withRunFolderLock(resolve(o.outDir), 'tune', () => runTuneLocked(o));
+  return withFolderLock(resolve(o.outDir), 'tune', () => runTuneLocked(o));
 }
 
 async function runTuneLocked(o: TuneOptions): Promise<TuneResult> {

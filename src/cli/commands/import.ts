@@ -6,7 +6,8 @@ import { makeNormalization, type Normalization } from '../../data/preprocess.ts'
 import { CLASS_NAMES, NUM_CLASSES } from '../../data/source.ts';
 import { saveModel } from '../../store/model_io.ts';
 import { importKerasModel } from '../../keras/import_model.ts';
-import { RUN_FILES, lockRunFolder } from '../../train/run_folder.ts';
+import { RUN_FILES } from '../../train/run_folder.ts';
+import { lockFolder } from '../../util/folder_lock.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, say, useBackend } from '../context.ts';
 
@@ -26,7 +27,7 @@ export function register(program: Command): void {
       // Like train: an existing folder is never overwritten (a run's checkpoint.json and run.json would
       // describe another network than its model.json); the writer lock keeps out a concurrent writer.
       refuseExisting(out);
-      const lock = lockRunFolder(out, 'import');
+      const lock = lockFolder(out, 'import');
       try {
         refuseExisting(out, RUN_FILES.lock);
         await importTo(file, out, scale, g);

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { mergeConfig, readConfigFile, settingsGiven } from '../../config.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
-import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, lockRunFolder, newRunDir, runFile } from '../../train/run_folder.ts';
+import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, newRunDir, runFile } from '../../train/run_folder.ts';
+import { lockFolder } from '../../util/folder_lock.ts';
 import type { TrainResult } from '../../train/types.ts';
 import { train } from '../../train/train.ts';
 import { UserError } from '../../util/errors.ts';
@@ -53,7 +54,7 @@ export function register(program: Command): void {
       if (o.resume && !hasCheckpoint(outDir)) throw new UserError(`--resume: ${outDir} has no ${RUN_FILES.checkpoint}; start it without --resume`);
 
       // The folder's writer lock first, before the backend and the data: a second writer is refused at once.
-      const lock = lockRunFolder(outDir, 'train');
+      const lock = lockFolder(outDir, 'train');
       let result: TrainResult;
       try {
         await useBackend(g);
