@@ -55,7 +55,48 @@ export const TrainConfigSchema = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
   /** Train on a stratified subset of this many training images (quick runs, tests). */
   limit: z.number().int().min(10).nullable().default(null),
+
+  // ---- transfer learning (src/models/bases.ts, src/models/classifier.ts): all unused when base is null
+  /** A pretrained base (a Keras application name, nsfwjs:NAME, or a model file) under a new head; null: `model` alone. */
+  base: z.string().min(1).nullable().default(null),
+  /** The base's weights: 'imagenet', a Keras HDF5 weights file, or null (random; what `scratch` means). */
+  weights: z.string().min(1).nullable().default(null),
+  /**
+   * features: the frozen base's features computed once (cached on disk), a head trained on them;
+   * finetune: that head first (headEpochs), then the top of the base too at finetuneLr;
+   * scratch: the whole network from random weights.
+   */
+  mode: z.enum(['features', 'finetune', 'scratch']).default('features'),
+  /** Square input size of the base in pixels (images are resized bilinearly inside the model); null: 32. */
+  inputSize: z.number().int().min(32).max(1024).nullable().default(null),
+  /** Cut the base at this layer (default: below its classifier). */
+  cut: z.string().min(1).nullable().default(null),
+  /** finetune: the base's layers from the first one whose name starts with this on are trained (null: the whole base). */
+  unfreeze: z.string().min(1).nullable().default(null),
+  /** finetune: epochs of the head alone before the base is unfrozen (part of `epochs`). */
+  headEpochs: z.number().int().min(0).default(2),
+  /** finetune: peak learning rate once the base is unfrozen (a pretrained base wants a small one). */
+  finetuneLr: z.number().positive().max(10).default(1e-4),
+  /** Input preprocessing of the base: auto (as its weights were trained) or a Keras preprocess_input mode (ablation: a wrong one). */
+  preprocess: z.enum(['auto', 'caffe', 'tf', 'torch', 'none', 'unit', 'raw']).default('auto'),
+  /** Run the base's BatchNormalization in training mode while its weights are frozen or fine-tuned (ablation: the published study's likely mistake). */
+  baseTraining: z.boolean().default(false),
 });
+
+/** The input size a transfer configuration's base runs at. */
+export const baseInputSize = (cfg: Pick<TrainConfig, 'inputSize'>): number => cfg.inputSize ?? 32;
+
+/** Cross-key rules of the transfer settings, as one-line errors. */
+function checkTransfer(cfg: TrainConfig, origin: string): void {
+  if (cfg.base === null) {
+    const set = (['weights', 'inputSize', 'cut', 'unfreeze'] as const).filter((k) => cfg[k] !== null);
+    if (set.length) throw new UserError(`${origin}: ${set.map((k) => `'${k}'`).join(', ')} need${set.length === 1 ? 's' : ''} a pretrained 'base' (fmnist transfer --base NAME)`);
+    return;
+  }
+  if (cfg.normalize !== 'unit') throw new UserError(`${origin}: a transfer model scales its inputs itself ('preprocess'); 'normalize' must stay unit`);
+  if (cfg.mode === 'scratch' && cfg.weights !== null) throw new UserError(`${origin}: mode scratch trains from random weights; drop 'weights' ${cfg.weights} (or use mode finetune)`);
+  if (cfg.mode === 'finetune' && cfg.headEpochs >= cfg.epochs) throw new UserError(`${origin}: finetune needs more epochs (${cfg.epochs}) than head epochs (${cfg.headEpochs}) to unfreeze the base`);
+}
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
@@ -63,7 +104,10 @@ export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 /** Validate a partial config, with one-line errors that name the key. */
 export function parseTrainConfig(input: unknown, origin = 'config'): TrainConfig {
   const r = TrainConfigSchema.safeParse(input ?? {});
-  if (r.success) return r.data;
+  if (r.success) {
+    checkTransfer(r.data, origin);
+    return r.data;
+  }
   const issue = r.error.issues[0];
   const where = issue.path.length ? `'${issue.path.join('.')}'` : '';
   if (issue.code === 'unrecognized_keys') {

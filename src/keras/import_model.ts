@@ -193,12 +193,18 @@ function endsInSoftmax(model: tf.LayersModel): boolean {
 }
 
 /** Build the tfjs model described by an opened Keras full-model file and give it the file's weights. */
-export async function importFromH5(h: KerasH5): Promise<ImportResult> {
+export interface ImportOptions {
+  /** Change the topology before the model is built (e.g. another input size). */
+  topology?: (t: Obj) => Obj;
+}
+
+export async function importFromH5(h: KerasH5, opts: ImportOptions = {}): Promise<ImportResult> {
   const file = basename(h.path);
   if (!h.modelConfig) throw new UserError(`${file}: a weights-only file (no model_config): load it as the weights of a matching model, or import a file saved with model.save()`);
   let topology: Obj;
   try {
     topology = kerasConfigToTfjs(h.modelConfig);
+    if (opts.topology) topology = opts.topology(topology);
   } catch (err) {
     if (err instanceof UserError) throw new UserError(`${file}: ${err.message}`);
     throw err;
@@ -214,10 +220,10 @@ export async function importFromH5(h: KerasH5): Promise<ImportResult> {
 }
 
 /** Import a Keras full-model HDF5 file (Keras 2.0+ or 3.x) as a tfjs layers model. */
-export async function importKerasModel(path: string): Promise<ImportResult> {
+export async function importKerasModel(path: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const h = await openKerasH5(path);
   try {
-    return await importFromH5(h);
+    return await importFromH5(h, opts);
   } finally {
     h.close();
   }

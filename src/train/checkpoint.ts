@@ -67,9 +67,10 @@ export function readCheckpoint(outDir: string): CheckpointState | undefined {
   }
 }
 
-/** Copy the checkpoint's weights into `model` and its slots into `optimizer`. */
-export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: TrainOptimizer): Promise<void> {
+/** Copy the checkpoint's weights into `model` and its slots into `optimizer` (null: the weights only). */
+export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: TrainOptimizer | null): Promise<void> {
   await loadWeightsFrom(join(outDir, state.folder), model);
+  if (!optimizer) return;
   const dir = join(outDir, state.folder);
   const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];
   const map = readWeightFile(join(dir, 'optimizer.bin'), specs, 'optimizer.json');
@@ -77,9 +78,13 @@ export async function restoreCheckpoint(outDir: string, state: CheckpointState, 
   await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name] })));
 }
 
-/** Set `model`'s weights from a saved model folder with the same architecture. */
+/**
+ * Set `model`'s weights from a saved model folder with the same architecture, layer by layer by
+ * name: a model's flat weight list puts trainable weights first, so its order changes whenever
+ * layers are frozen or unfrozen (transfer phases), while each layer's own order does not.
+ */
 export async function loadWeightsFrom(dir: string, model: tf.LayersModel): Promise<void> {
   const saved = await loadModel(dir);
-  model.setWeights(saved.getWeights());
+  for (const layer of model.layers) if (layer.weights.length) layer.setWeights(saved.getLayer(layer.name).getWeights());
   saved.dispose();
 }

@@ -6,6 +6,8 @@ export interface Trainee {
   model: tf.LayersModel;
   /** What feeds the loss: a view of `model` ending at its `logits` layer when it has one. */
   net: tf.LayersModel;
+  /** The training forward pass, when it is not `net` applied in training mode (transfer: base and head in different modes). */
+  forward?: (x: tf.Tensor) => tf.Tensor;
   fromLogits: boolean;
   /** Trainable variables, in a fixed order (optimizers match their slots by position). */
   varList: tf.Variable[];
@@ -13,13 +15,19 @@ export interface Trainee {
   kernels: tf.LayerVariable[];
 }
 
-export function prepareTrainee(model: tf.LayersModel): Trainee {
+/**
+ * What trainStep steps: `model`'s trainable weights (as its layers' flags say now), and the
+ * forward pass to its logits (`view`: given by a caller that splits the model, e.g. a transfer
+ * classifier's body and head).
+ */
+export function prepareTrainee(model: tf.LayersModel, view?: { net: tf.LayersModel; forward: (x: tf.Tensor) => tf.Tensor }): Trainee {
   const logits = model.layers.find((l) => l.name === 'logits');
-  const net = logits ? tf.model({ inputs: model.inputs, outputs: logits.output as tf.SymbolicTensor }) : model;
+  const net = view?.net ?? (logits ? tf.model({ inputs: model.inputs, outputs: logits.output as tf.SymbolicTensor }) : model);
   const trainable = model.trainableWeights;
   return {
     model,
     net,
+    forward: view?.forward,
     fromLogits: Boolean(logits),
     varList: trainable.map((w) => w.read() as tf.Variable),
     kernels: trainable.filter((w) => /kernel/.test(w.name)),
@@ -38,7 +46,7 @@ export function trainStep(t: Trainee, optimizer: TrainOptimizer | tf.Optimizer, 
   const classes = y.shape[1];
   let correct: tf.Scalar | undefined;
   const lossFn = (): tf.Scalar => {
-    const out = t.net.apply(x, { training: true }) as tf.Tensor2D;
+    const out = (t.forward ? t.forward(x) : t.net.apply(x, { training: true })) as tf.Tensor2D;
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), tf.argMax(y, 1)), 'float32'))) as tf.Scalar;
     if (t.fromLogits) return tf.losses.softmaxCrossEntropy(y, out, undefined, o.labelSmoothing) as tf.Scalar;
     const smoothed = tf.add(tf.mul(y, 1 - o.labelSmoothing), o.labelSmoothing / classes);

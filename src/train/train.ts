@@ -2,7 +2,8 @@
  * The training loop, readable top to bottom:
  *
  *   data → stratified split → model + optimizer (or the checkpoint to resume) →
- *   for each epoch: shuffle, for each batch: augment, step, weight decay, lr schedule →
+ *   for each epoch: its phase (transfer runs: head on cached features, then fine-tuning) →
+ *   shuffle, for each batch: augment, step, weight decay, lr schedule →
  *   validate → checkpoint (atomic) → metrics.jsonl → early stopping / pruning →
  *   best weights → model.json + weights.bin, run.json, learning curves.
  */
@@ -10,12 +11,11 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TrainConfig } from '../config.ts';
-import { loadFashionMnist, type FashionMnist } from '../data/dataset.ts';
-import { batchSlices, fillBatch, makeNormalization, oneHot, type Normalization } from '../data/preprocess.ts';
+import { dataFingerprint, loadFashionMnist, type FashionMnist } from '../data/dataset.ts';
+import { batchSlices, fillBatch, makeNormalization, modelInputShape, oneHot, toModelInput, type Normalization } from '../data/preprocess.ts';
 import { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES } from '../data/source.ts';
 import { stratifiedSplit, stratifiedSubset } from '../data/split.ts';
 import { lossAndAccuracy, predictProbabilities } from '../models/predict.ts';
-import { buildModel } from '../models/index.ts';
 import { saveModel } from '../store/model_io.ts';
 import { firstDifference } from '../util/diff.ts';
 import { UserError } from '../util/errors.ts';
@@ -23,8 +23,10 @@ import { Interrupted } from '../util/interrupt.ts';
 import { Progress, formatDuration } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
+import { bodyFeatures, featureBatch, type Features } from './features.ts';
+import { buildNet, phaseAt, type Phase } from './net.ts';
 import { makeOptimizer } from './optimizer.ts';
-import { prepareTrainee, trainStep } from './step.ts';
+import { trainStep } from './step.ts';
 import { RUN_FILES, appendMetrics, finishedRun, runFile, runMeta, writeMetrics, writeRunJson } from './run_folder.ts';
 import { lockFolder } from '../util/folder_lock.ts';
 import { learningRate } from './schedule.ts';
@@ -90,9 +92,12 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
   const norm: Normalization = previous?.normalization ?? makeNormalization(cfg.normalize, images, split.train);
 
   // ---- model, optimizer, loop state
-  const model = await buildModel(cfg.model, { dropout: cfg.dropout, seed: cfg.seed, inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1], classes: NUM_CLASSES });
-  const trainee = prepareTrainee(model);
-  const optimizer = makeOptimizer(cfg);
+  const net = await buildNet(cfg);
+  const model = net.model;
+  const inShape = modelInputShape(model);
+  let phase = phaseAt(net.phases, (previous?.epoch ?? 0) + 1);
+  let trainee = net.enter(phase);
+  let optimizer = makeOptimizer(cfg);
   const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
 
   let state: Omit<CheckpointState, 'folder' | 'bestFolder'> = {
@@ -100,7 +105,9 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
   };
   let bestFolder: string | undefined;
   if (previous) {
-    await restoreCheckpoint(outDir, previous, model, optimizer);
+    // The optimizer's slots belong to the phase of the last epoch done; a new phase starts afresh.
+    const samePhase = phaseAt(net.phases, previous.epoch) === phase;
+    await restoreCheckpoint(outDir, previous, model, samePhase ? optimizer : null);
     state = previous;
     bestFolder = previous.bestFolder;
     // Rewrite the metrics log from the checkpoint: a kill may have landed between the two writes.
@@ -115,32 +122,55 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
   const rng = new Rng(0);
   rng.state = state.rngState;
   const stepsPerEpoch = Math.ceil(split.train.length / cfg.batchSize);
-  const totalSteps = stepsPerEpoch * cfg.epochs;
   const warmupSteps = Math.round(cfg.warmupEpochs * stepsPerEpoch);
+  // Each phase runs its own schedule (warm-up, then decay) over its own steps.
+  const rate = (p: Phase, step: number) => learningRate({ ...cfg, lr: p.lr }, step - (p.first - 1) * stepsPerEpoch, (p.last - p.first + 1) * stepsPerEpoch, warmupSteps);
   const xBuf = new Float32Array(cfg.batchSize * PIXELS);
+  // Phases that train on the frozen body's features: computed (or read from the cache) once.
+  let features: { f: Features; row: Int32Array } | undefined;
+  const featuresFor = async (): Promise<{ f: Features; row: Int32Array }> => {
+    if (features) return features;
+    const pool = Int32Array.from([...split.train, ...split.val]);
+    const f = await bodyFeatures(net.classifier!.body, images, pool, { dataKey: dataFingerprint(data), progress: opts.progress, signal: opts.signal });
+    const row = new Int32Array(labels.length).fill(-1);
+    pool.forEach((image, i) => { row[image] = i; });
+    if (opts.progress) process.stderr.write(`features of ${pool.length} images ${f.cached ? 'read from the cache' : 'computed and cached'}: ${f.path}\n`);
+    features = { f, row };
+    return features;
+  };
   let status: TrainResult['status'] = 'done';
 
   try {
     for (let epoch = state.epoch + 1; epoch <= cfg.epochs; epoch++) {
       const t0 = Date.now();
+      if (phaseAt(net.phases, epoch) !== phase) {
+        // Into the next phase: other variables train, so a fresh optimizer (Keras recompiles).
+        phase = phaseAt(net.phases, epoch);
+        trainee = net.enter(phase);
+        optimizer.dispose();
+        optimizer = makeOptimizer(cfg);
+      }
+      const feats = phase.features ? await featuresFor() : undefined;
       const order = rng.shuffle(Int32Array.from(split.train));
       const bar = opts.progress ? new Progress({ total: order.length, unit: 'img', label: `epoch ${epoch}/${cfg.epochs}`, plainIntervalMs: 15_000 }) : undefined;
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
-      let lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
+      let lr = rate(phase, state.step);
       for (const idx of batchSlices(order, cfg.batchSize)) {
         // Let signal handlers run: on wasm/native every await below resolves as a microtask,
         // which would otherwise keep Ctrl-C waiting until the run ends.
         await new Promise((r) => setImmediate(r));
         if (opts.signal?.aborted) throw new TrainingInterrupted(state.epoch, outDir);
-        lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
+        lr = rate(phase, state.step);
         // A fresh, reproducible dropout mask per step (a fixed seed would repeat one mask).
         for (const d of dropouts) d.seed = rng.fork();
-        fillBatch(images, idx, xBuf, norm, { rng, shift: cfg.augmentShift, flip: cfg.augmentFlip });
+        // Features are of the images as they are (no augmentation can reach a cached feature).
+        if (!feats) fillBatch(images, idx, xBuf, norm, { rng, shift: cfg.augmentShift, flip: cfg.augmentFlip });
         const n = idx.length;
         const { loss: batchLoss, correct: batchCorrect } = tf.tidy(() => {
-          const x = tf.tensor4d(xBuf.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+          // 28x28 images fitted to the model's input (transfer bases: resized) by the one function evaluation uses too.
+          const x = feats ? featureBatch(feats.f, Array.from(idx, (i) => feats.row[i])) : toModelInput(inShape, tf.tensor4d(xBuf.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]));
           const y = oneHot(labels, idx, NUM_CLASSES);
           const r = trainStep(trainee, optimizer, x, y, { lr, labelSmoothing: cfg.labelSmoothing, weightDecay: cfg.weightDecay });
           return r;
@@ -164,7 +194,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
       };
       m.imagesPerSecond = seen / m.seconds;
       if (split.val.length > 0) {
-        const probs = predictProbabilities(model, images, split.val, norm);
+        const probs = feats ? headProbabilities(net.classifier!.head, feats.f, Array.from(split.val, (i) => feats.row[i])) : predictProbabilities(model, images, split.val, norm);
         const v = lossAndAccuracy(probs, labels, split.val);
         m.valLoss = v.loss;
         m.valAcc = v.acc;
@@ -252,6 +282,17 @@ function resumedConfig(outDir: string, made: TrainConfig, opts: TrainOptions): T
     throw new UserError(`${outDir}: the run was made with ${diff} ${show(made[key])}, not ${show(wanted[key])}; resume it with its own settings (see ${runFile(outDir, 'run')}) or start a new run in another folder`);
   }
   return made;
+}
+
+/** Class probabilities of the head on feature rows `pos`, in batches. */
+function headProbabilities(head: tf.LayersModel, f: Features, pos: number[], batchSize = 1000): Float32Array {
+  const out = new Float32Array(pos.length * NUM_CLASSES);
+  for (let i = 0; i < pos.length; i += batchSize) {
+    const p = tf.tidy(() => tf.softmax(head.predict(featureBatch(f, pos.slice(i, i + batchSize))) as tf.Tensor2D));
+    out.set(p.dataSync() as Float32Array, i * NUM_CLASSES);
+    p.dispose();
+  }
+  return out;
 }
 
 async function writeLearningCurves(outDir: string, history: EpochMetrics[]): Promise<void> {

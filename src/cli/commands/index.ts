@@ -11,6 +11,7 @@ import { register as predict } from './predict.ts';
 import { register as runs } from './runs.ts';
 import { register as study } from './study.ts';
 import { register as train } from './train.ts';
+import { register as transfer } from './transfer.ts';
 import { register as tune } from './tune.ts';
 import { register as cv } from './cv.ts';
 import { register as worker } from './worker.ts';
@@ -20,6 +21,7 @@ export function registerAll(program: Command): void {
   data(program);
   explore(program);
   train(program);
+  transfer(program);
   tune(program);
   cv(program);
   worker(program);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { NSFWJS_MODELS, loadNsfwjsModel, readNsfwjsArtifacts } from './nsfwjs.ts';
-import { loadBase } from './base.ts';
+import { loadBase } from './bases.ts';
 import { UserError } from '../util/errors.ts';
 
 tf.env().set('PROD', true);
@@ -18,7 +18,7 @@ test("nsfwjs' MobileNetV2 loads from the installed package, offline; cut at out_
   assert.equal(base.cut, NSFWJS_MODELS.mobilenet_v2.features);
   assert.deepEqual(base.model.outputs[0].shape, [null, 7, 7, 1280]);
   assert.equal(base.model.countParams(), 2_257_984); // keras.applications.MobileNetV2(include_top=False)
-  assert.equal(base.inputScale, 'unit');
+  assert.equal(base.preprocess, 'unit');
   const y = base.model.predict(tf.fill([1, 224, 224, 3], 0.5)) as tf.Tensor;
   assert.ok(y.dataSync().every(Number.isFinite));
   base.model.dispose();
