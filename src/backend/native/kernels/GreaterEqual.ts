@@ -2,4 +2,4 @@
 import * as tf from '@tensorflow/tfjs';
 import { compareKernel } from './logic.ts';
 
-export const greaterEqualConfig = compareKernel(tf.GreaterEqual, (a, b) => a >= b);
+export const greaterEqualConfig = compareKernel(tf.GreaterEqual, 'ge');

@@ -2,4 +2,4 @@
 import * as tf from '@tensorflow/tfjs';
 import { compareKernel } from './logic.ts';
 
-export const lessEqualConfig = compareKernel(tf.LessEqual, (a, b) => a <= b);
+export const lessEqualConfig = compareKernel(tf.LessEqual, 'le');
