@@ -8,7 +8,7 @@ IDX files, gzipped or not, from --data-dir, else $FMNIST_DATA_DIR, else ./data/f
 else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).
 
     /usr/bin/python3 bench/peer_pytorch.py [--tasks a,b] [--threads N] [--data-dir DIR]
-        [--batch 64] [--accuracy] [--epochs 10] [--list]
+        [--batch 64] [--steps 5] [--accuracy] [--epochs 10] [--list]
 
 It prints one JSON object per line per task, e.g.
     {"peer": "pytorch", "version": "2.x", "threads": 2, "task": "vgg16_forward", "seconds": 1.9,
@@ -25,6 +25,12 @@ Tasks (TASKS below; a new workload is one more entry there):
                         3x32x32 inputs, batch 256: one warm-up pass, then one timed pass
   lenet5_test_accuracy  LeNet-5 as above trained --epochs epochs, accuracy on the test images
                         (with --accuracy, or named in --tasks; shares the training run above)
+  *_train_step          one training step of a seed backbone (TRAIN_STEPS below), torchvision's
+                        network without its classifier, global average pooling, a 10-class
+                        Linear head, cross-entropy, Adam 1e-3, random inputs: WARMUP_STEPS untimed
+                        steps, then --steps timed ones. resnet152v2_train_step runs torchvision's
+                        resnet152 (v1: same depth, widths and cost as Keras' ResNet152V2). These
+                        need torchvision (sudo apt-get install python3-torchvision).
 """
 import argparse
 import gzip
@@ -164,6 +170,29 @@ def vgg16_base(in_channels=3):
     return nn.Sequential(*layers)
 
 
+def torchvision_models(task):
+    """torchvision.models, or a one-line PeerError naming the package when it is missing."""
+    try:
+        import torchvision
+    except ImportError as e:
+        raise PeerError(f"{task} needs torchvision ({e}): sudo apt-get install python3-torchvision")
+    return torchvision.models
+
+
+def backbone_classifier(task, name):
+    """torchvision's `name` (random init) with its classifier replaced by global average pooling and
+    a 10-class Linear head: the same shape of network as the Keras base + head on our side."""
+    models = torchvision_models(task)
+    net = getattr(models, name)()
+    if name.startswith("resnet"):  # ends in avgpool + fc already
+        net.fc = nn.Linear(net.fc.in_features, NUM_CLASSES)
+        return net
+    features = net.features  # vgg16, mobilenet_v2, efficientnet_b1: conv features, then a classifier
+    with torch.no_grad():
+        channels = features.eval()(torch.zeros(1, 3, 32, 32)).shape[1]  # eval: BatchNorm takes one image
+    return nn.Sequential(features, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, NUM_CLASSES))
+
+
 # ---- shared measuring helpers
 
 def train_epochs(model, x, y, epochs, batch, lr=1e-3, on_epoch=None):
@@ -197,6 +226,32 @@ def forward_seconds(model, shape, batch, warmup=1):
         t0 = time.perf_counter()
         model(x)
         return time.perf_counter() - t0
+
+
+WARMUP_STEPS = 2  # untimed: allocator and oneDNN primitive caches settle
+
+
+def train_step_seconds(model, shape, batch, steps, warmup=WARMUP_STEPS):
+    """Wall seconds of `steps` Adam steps (forward, cross-entropy, backward, update) on one random
+    batch, after `warmup` steps; BatchNorm in training mode."""
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(batch, *shape) * 2 - 1
+    y = torch.randint(0, NUM_CLASSES, (batch,))
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return float(loss)  # read every loss, as our training loop does
+
+    for _ in range(warmup):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return time.perf_counter() - t0
 
 
 def accuracy(model, x, y, batch=1000):
@@ -265,10 +320,31 @@ def vgg16_forward(run, side=32, batch=256):
     return timing(seconds, batch, input=[side, side, 3], batch=batch)
 
 
+# task → (torchvision model, input side, batch): the same as TRAIN_STEPS in src/bench/workloads.ts
+TRAIN_STEPS = {
+    "vgg16_train_step": ("vgg16", 32, 64),
+    "resnet152v2_train_step": ("resnet152", 32, 32),
+    "mobilenetv2_train_step": ("mobilenet_v2", 96, 32),
+    "efficientnetb1_train_step": ("efficientnet_b1", 32, 32),
+}
+
+
+def train_step_task(task):
+    def measure(run):
+        name, side, batch = TRAIN_STEPS[task]
+        torch.manual_seed(0)
+        model = backbone_classifier(task, name)
+        seconds = train_step_seconds(model, (3, side, side), batch, run.args.steps)
+        params = sum(p.numel() for p in model.parameters())
+        return timing(seconds, batch * run.args.steps, model=name, input=[side, side, 3], batch=batch, steps=run.args.steps, params=params)
+    return measure
+
+
 TASKS = {
     "lenet5_train_epoch": lenet5_train_epoch,
     "vgg16_forward": vgg16_forward,
     "lenet5_test_accuracy": lenet5_test_accuracy,
+    **{task: train_step_task(task) for task in TRAIN_STEPS},
 }
 DEFAULT_TASKS = ["lenet5_train_epoch", "vgg16_forward"]
 
@@ -279,6 +355,7 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: all cores)")
     ap.add_argument("--data-dir", help="folder with the Fashion-MNIST IDX files")
     ap.add_argument("--batch", type=int, default=64, help="LeNet-5 training batch")
+    ap.add_argument("--steps", type=int, default=5, help="timed steps of the *_train_step tasks")
     ap.add_argument("--accuracy", action="store_true", help="also run lenet5_test_accuracy")
     ap.add_argument("--epochs", type=int, default=10, help="LeNet-5 epochs before the test accuracy")
     ap.add_argument("--list", action="store_true", help="print the task names and exit")

@@ -17,6 +17,7 @@ export const MODEL_NAMES: readonly string[] = [
   'lenet5', 'vgg16', 'resnet50v2', 'resnet101v2', 'resnet152v2',
   'efficientnetb0', 'efficientnetb1', 'efficientnetb2', 'efficientnetb3', 'efficientnetb4', 'efficientnetb5', 'efficientnetb6', 'efficientnetb7',
   'mobilenet', 'mobilenet_0.25', 'mobilenet_0.50', 'mobilenet_0.75', 'mobilenet_1.00',
+  'mobilenetv2',
 ];
 
 export const TrainConfigSchema = z.strictObject({

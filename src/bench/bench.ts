@@ -54,12 +54,13 @@ export interface BenchReport {
 }
 
 /** One task on one backend of ours, in a child process. */
-function runOurs(backend: string, task: TaskName, o: { threads?: number; dataDir?: string; images?: number }): Measurement {
+function runOurs(backend: string, task: TaskName, o: { threads?: number; dataDir?: string; images?: number; steps?: number }): Measurement {
   const args = [join(ROOT, 'bin/fmnist.js'), '--backend', backend, '--json'];
   if (o.threads) args.push('--threads', String(o.threads));
   if (o.dataDir) args.push('--data-dir', o.dataDir);
   args.push('bench', '--worker', task);
   if (o.images) args.push('--images', String(o.images));
+  if (o.steps) args.push('--steps', String(o.steps));
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return { who: backend, task, skipped: (r.stderr.trim().split('\n').pop() ?? 'failed').replace(/^fmnist: /, '') };
   try {
@@ -73,7 +74,7 @@ function runOurs(backend: string, task: TaskName, o: { threads?: number; dataDir
  * One task in the PyTorch peer. Its peak RSS comes from getrusage in a small wrapper that runs the
  * script with runpy and prints one more JSON line, {"max_rss_mb": …}, once the script returns.
  */
-function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: string }): Measurement {
+function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: string; steps?: number }): Measurement {
   const problem = peerProblem(peer);
   if (problem) return { who: 'pytorch', task, skipped: problem };
   const wrapper = [
@@ -85,6 +86,7 @@ function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: 
   const args = ['-c', wrapper, peer, '--tasks', task];
   if (o.threads) args.push('--threads', String(o.threads));
   if (o.dataDir) args.push('--data-dir', o.dataDir);
+  if (o.steps) args.push('--steps', String(o.steps));
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return { who: 'pytorch', task, skipped: r.stderr.trim().split('\n').pop() ?? 'failed' };
   const objs = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -94,7 +96,7 @@ function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: 
   return { ...(result as unknown as Measurement), who: 'pytorch', task, max_rss_mb: rss?.max_rss_mb as number };
 }
 
-export function runBench(o: { tasks: TaskName[]; backends: string[]; peer?: string | null; threads?: number; dataDir?: string; images?: number; say: (l: string) => void }): BenchReport {
+export function runBench(o: { tasks: TaskName[]; backends: string[]; peer?: string | null; threads?: number; dataDir?: string; images?: number; steps?: number; say: (l: string) => void }): BenchReport {
   const measurements: Measurement[] = [];
   for (const task of o.tasks) {
     if (o.peer !== null) {
@@ -125,14 +127,14 @@ export function runBench(o: { tasks: TaskName[]; backends: string[]; peer?: stri
 
 export function formatBench(r: BenchReport, backends: string[]): string {
   const f = (v: number | undefined, d = 2) => (v === undefined ? '—' : v.toFixed(d));
-  const lines = [`${'task'.padEnd(20)} ${'metric'.padEnd(13)} ${'pytorch'.padStart(9)} ${backends.map((b) => `${b.padStart(9)} ${'ratio'.padStart(6)}`).join(' ')}`];
+  const lines = [`${'task'.padEnd(26)} ${'metric'.padEnd(13)} ${'pytorch'.padStart(9)} ${backends.map((b) => `${b.padStart(9)} ${'ratio'.padStart(6)}`).join(' ')}`];
   for (const row of r.rows) {
-    lines.push(`${row.task.padEnd(20)} ${row.metric.padEnd(13)} ${f(row.peer, 1).padStart(9)} ${backends.map((b) => `${f(row.ours[b], 1).padStart(9)} ${f(row.ratio[b]).padStart(6)}`).join(' ')}`);
+    lines.push(`${row.task.padEnd(26)} ${row.metric.padEnd(13)} ${f(row.peer, 1).padStart(9)} ${backends.map((b) => `${f(row.ours[b], 1).padStart(9)} ${f(row.ratio[b]).padStart(6)}`).join(' ')}`);
   }
   lines.push('ratio = ours / pytorch: for seconds lower is better (goal ≤ 1.00), for images_per_s higher is better (goal ≥ 1.00)');
   lines.push('peak memory (MiB):');
   for (const m of r.measurements) {
-    lines.push(`  ${m.task.padEnd(20)} ${m.who.padEnd(8)} ${m.skipped ? `skipped: ${m.skipped}` : `${f(m.max_rss_mb, 0)} MiB, ${m.threads ?? '?'} threads`}`);
+    lines.push(`  ${m.task.padEnd(26)} ${m.who.padEnd(8)} ${m.skipped ? `skipped: ${m.skipped}` : `${f(m.max_rss_mb, 0)} MiB, ${m.threads ?? '?'} threads`}`);
   }
   return lines.join('\n');
 }

@@ -152,3 +152,30 @@ test('peer finds data through FMNIST_DATA_DIR and reports the test accuracy afte
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('peer trains one EfficientNetB1 step (torchvision, 10-class head) through fmnist bench\'s runner', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const tv = spawnSync(PYTHON, ['-c', 'import torchvision'], { encoding: 'utf8' });
+  if (tv.status !== 0) return t.skip('torchvision is not installed: sudo apt-get install python3-torchvision');
+  const report = runBench({ tasks: ['efficientnetb1_train_step'], backends: [], threads: 1, steps: 1, say: () => {} });
+  const m = report.measurements[0];
+  assert.equal(m.skipped, undefined, m.skipped);
+  assert.equal(m.model, 'efficientnet_b1');
+  assert.deepEqual([m.batch, m.steps, m.input], [32, 1, [32, 32, 3]]);
+  // torchvision's efficientnet_b1 features (6,513,184) + Linear(1280, 10) (12,810): its classifier is replaced, not kept.
+  assert.equal(m.params, 6_525_994);
+  assert.ok(Math.abs((m.images_per_s ?? 0) - 32 / (m.seconds ?? 1)) / (m.images_per_s ?? 1) < 0.05, `${m.images_per_s} images/s vs ${m.seconds} s`);
+  assert.equal(report.rows[0].metric, 'images_per_s');
+  assert.equal(report.rows[0].peer, m.images_per_s);
+});
+
+test('peer says in one line that a training-step task needs torchvision when it is missing', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  // sys.modules[name] = None makes `import name` raise ImportError, as when the package is absent.
+  const r = withPeer(`import sys\nsys.modules["torchvision"] = None\npeer["main"](["--tasks", "vgg16_train_step", "--threads", "1"])`);
+  assert.notEqual(r.status, 0);
+  assert.equal(String(r.stdout).trim(), '');
+  const err = String(r.stderr).trim();
+  assert.ok(!err.includes('\n'), err);
+  assert.match(err, /^peer_pytorch: vgg16_train_step needs torchvision \(.*\): sudo apt-get install python3-torchvision$/);
+});

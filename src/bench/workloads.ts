@@ -5,6 +5,11 @@
  *                       (the second epoch is timed, after one to warm caches, as the peer does)
  *   vgg16_forward       VGG16 conv base (include_top=False), 32x32x3 inputs, batch 256
  *                       (one warm-up pass, then one timed pass, as the peer does)
+ *   *_train_step        one training step of a seed backbone (TRAIN_STEPS: VGG16 32x32 batch 64,
+ *                       ResNet152V2 32x32 batch 32, MobileNetV2 96x96 batch 32, EfficientNetB1
+ *                       32x32 batch 32): the Keras base without its top, global average pooling,
+ *                       a 10-class head, softmax cross-entropy, Adam 1e-3, through the same
+ *                       trainStep as `fmnist train`; WARMUP_STEPS untimed, then --steps timed
  * Each runs in its own process (see bench.ts) so its peak memory is its own.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -76,10 +81,57 @@ export async function vgg16Forward(opts: { batch?: number }): Promise<WorkloadRe
   return { task: 'vgg16_forward', input: [32, 32, 3], batch, seconds: round(seconds), images_per_s: round(batch / seconds, 1) };
 }
 
+/** The training-step workloads: registry model, square input side, batch (the peer's TRAIN_STEPS). */
+export const TRAIN_STEPS = {
+  vgg16_train_step: { model: 'vgg16', side: 32, batch: 64 },
+  resnet152v2_train_step: { model: 'resnet152v2', side: 32, batch: 32 },
+  mobilenetv2_train_step: { model: 'mobilenetv2', side: 96, batch: 32 },
+  efficientnetb1_train_step: { model: 'efficientnetb1', side: 32, batch: 32 },
+} as const;
+type TrainStepTask = keyof typeof TRAIN_STEPS;
+/** Untimed steps first: kernels compile, oneDNN builds its primitives, memory settles. */
+export const WARMUP_STEPS = 2;
+export const DEFAULT_STEPS = 5;
+
+/** A backbone's base (no top, global average pooling) under a 10-class head: `logits`, then `predictions` (softmax). */
+export async function backboneClassifier(name: string, side: number): Promise<tf.LayersModel> {
+  const base = await buildModel(name, { includeTop: false, pooling: 'avg', weights: null, inputShape: [side, side, 3] });
+  const logits = tf.layers.dense({ units: NUM_CLASSES, name: 'logits' }).apply(base.outputs[0]) as tf.SymbolicTensor;
+  const probs = tf.layers.activation({ activation: 'softmax', name: 'predictions' }).apply(logits) as tf.SymbolicTensor;
+  return tf.model({ inputs: base.inputs, outputs: probs, name: `${name}_classifier` });
+}
+
+export async function trainStepWorkload(task: TrainStepTask, opts: { steps?: number }): Promise<WorkloadResult> {
+  const { model: name, side, batch } = TRAIN_STEPS[task];
+  const steps = opts.steps ?? DEFAULT_STEPS;
+  const model = await backboneClassifier(name, side);
+  const trainee = prepareTrainee(model);
+  const optimizer = makeOptimizer({ optimizer: 'adam', momentum: 0 });
+  const x = tf.randomUniform([batch, side, side, 3], -1, 1, 'float32', 0);
+  const y = tf.oneHot(tf.randomUniform([batch], 0, NUM_CLASSES, 'int32', 1), NUM_CLASSES).toFloat() as tf.Tensor2D;
+  const step = async () => {
+    const r = tf.tidy(() => trainStep(trainee, optimizer, x, y, { lr: 1e-3, labelSmoothing: 0, weightDecay: 0 }));
+    await r.loss.data(); // the training loop reads every loss
+    tf.dispose([r.loss, r.correct]);
+  };
+  for (let i = 0; i < WARMUP_STEPS; i++) await step();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const seconds = (performance.now() - t0) / 1000;
+  const params = model.countParams();
+  tf.dispose([x, y]);
+  model.dispose();
+  optimizer.dispose();
+  return { task, model: name, input: [side, side, 3], batch, steps, params, seconds: round(seconds), images_per_s: round((batch * steps) / seconds, 1) };
+}
+
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 
-export const WORKLOADS = {
+type Workload = (opts: { dataDir?: string; images?: number; steps?: number }) => Promise<WorkloadResult>;
+
+export const WORKLOADS: Record<'lenet5_train_epoch' | 'vgg16_forward' | TrainStepTask, Workload> = {
   lenet5_train_epoch: lenet5TrainEpoch,
-  vgg16_forward: vgg16Forward,
-} as const;
+  vgg16_forward: () => vgg16Forward({}),
+  ...(Object.fromEntries(Object.keys(TRAIN_STEPS).map((t) => [t, (o: { steps?: number }) => trainStepWorkload(t as TrainStepTask, o)])) as Record<TrainStepTask, Workload>),
+};
 export type TaskName = keyof typeof WORKLOADS;

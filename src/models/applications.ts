@@ -1,5 +1,5 @@
 /**
- * What the Keras-application builders (vgg16, resnet_v2, efficientnet, mobilenet) share, after
+ * What the Keras-application builders (vgg16, resnet_v2, efficientnet, mobilenet, mobilenet_v2) share, after
  * `keras.applications`: the options, the input-shape rules (`imagenet_utils.obtain_input_shape`),
  * `correct_pad`, Keras' automatic layer names, the pooling/top choice and weight loading.
  *
@@ -188,6 +188,7 @@ export const PREPROCESS_MODE: Record<string, PreprocessMode> = {
   efficientnetb0: 'none', efficientnetb1: 'none', efficientnetb2: 'none', efficientnetb3: 'none',
   efficientnetb4: 'none', efficientnetb5: 'none', efficientnetb6: 'none', efficientnetb7: 'none',
   mobilenet: 'tf', 'mobilenet_0.25': 'tf', 'mobilenet_0.50': 'tf', 'mobilenet_0.75': 'tf', 'mobilenet_1.00': 'tf',
+  mobilenetv2: 'tf',
 };
 
 /** Keras' preprocess_input for NHWC RGB pixels in [0, 255]. */

@@ -2,7 +2,8 @@
  * Registry entries for the Keras applications (spread into MODELS in ./index.ts): Keras' names,
  * Keras' options, Keras' ImageNet files. Every variant the builders make is listed: VGG16,
  * ResNet50/101/152V2, EfficientNetB0–B7, and MobileNet (`mobilenet` takes any --alpha;
- * `mobilenet_0.25` … `mobilenet_1.00` are the widths Keras has ImageNet weights for).
+ * `mobilenet_0.25` … `mobilenet_1.00` are the widths Keras has ImageNet weights for), and MobileNetV2
+ * (`mobilenetv2`, any --alpha; its ImageNet widths are the table in mobilenet_v2.ts).
  */
 import { UserError } from '../util/errors.ts';
 import type { ApplicationOptions } from './applications.ts';
@@ -91,4 +92,9 @@ export const KERAS_APPLICATIONS: Record<string, Entry> = {
     build: (o) => buildMobilenet(o),
   },
   ...Object.fromEntries(Object.keys(MOBILENET_ALPHAS).map((name) => [name, mobilenetAlpha(name)])),
+  mobilenetv2: {
+    description: 'MobileNetV2 as keras.applications, any --alpha (default 1.0: 3,538,984 params with top, 2,257,984 without; ImageNet weights for 0.35, 0.5, 0.75, 1.0, 1.3, 1.4; inputs scaled to [-1, 1]); --weights imagenet|FILE',
+    fashionNative: false,
+    build: async (o) => (await import('./mobilenet_v2.ts')).mobilenetV2({ ...appOptions(o), alpha: o.alpha }),
+  },
 };

@@ -31,7 +31,7 @@ export interface NativeAddon {
   eltwise(x: Float32Array, out: Float32Array, activation: number, leakyreluAlpha: number): void;
   sum(x: Float32Array, out: Float32Array, params: Int32Array): void;
   binary(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
-  unary(x: Float32Array, out: Float32Array, op: number, alpha: number): void;
+  unary(x: Float32Array, out: Float32Array, op: number, alpha: number, beta?: number): void;
   adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, hyper: Float32Array): void;
 }
 

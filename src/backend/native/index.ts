@@ -52,6 +52,15 @@ import { expConfig } from './kernels/Exp.ts';
 import { logConfig } from './kernels/Log.ts';
 import { absConfig } from './kernels/Abs.ts';
 import { reciprocalConfig } from './kernels/Reciprocal.ts';
+import { meanConfig } from './kernels/Mean.ts';
+import { sliceConfig } from './kernels/Slice.ts';
+import { padV2Config } from './kernels/PadV2.ts';
+import { tileConfig } from './kernels/Tile.ts';
+import { clipByValueConfig } from './kernels/ClipByValue.ts';
+import { greaterEqualConfig } from './kernels/GreaterEqual.ts';
+import { lessEqualConfig } from './kernels/LessEqual.ts';
+import { logicalAndConfig } from './kernels/LogicalAnd.ts';
+import { selectConfig } from './kernels/Select.ts';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -96,6 +105,18 @@ export const nativeKernels: readonly tf.KernelConfig[] = [
   logConfig,
   absConfig,
   reciprocalConfig,
+  // Batch-norm moments and squeeze-and-excite pooling; padding, its gradient, and the batch-norm
+  // gradient's tiling, as contiguous copies instead of per-element index arithmetic.
+  meanConfig,
+  sliceConfig,
+  padV2Config,
+  tileConfig,
+  // ReLU(6.0) clipping and its gradient, as typed-array loops.
+  clipByValueConfig,
+  greaterEqualConfig,
+  lessEqualConfig,
+  logicalAndConfig,
+  selectConfig,
 ];
 
 let registered = false;

@@ -1,30 +1,31 @@
 import { Option, type Command } from 'commander';
 import { runBench, formatBench, DEFAULT_PEER, PEER_PACKAGES, PYTHON } from '../../bench/bench.ts';
-import { WORKLOADS, type TaskName } from '../../bench/workloads.ts';
+import { DEFAULT_STEPS, TRAIN_STEPS, WARMUP_STEPS, WORKLOADS, type TaskName } from '../../bench/workloads.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, parse, say, useBackend } from '../context.ts';
 
 export function register(program: Command): void {
   program.command('bench')
-    .description('LeNet-5 training epoch, VGG16 forward throughput and peak memory: ours (native, wasm) vs PyTorch, with ratios')
-    .option('--tasks <list>', 'comma-separated: lenet5_train_epoch,vgg16_forward', 'lenet5_train_epoch,vgg16_forward')
+    .description('LeNet-5 training epoch, VGG16 forward throughput, training steps of the seed backbones, and peak memory: ours (native, wasm) vs PyTorch, with ratios')
+    .option('--tasks <list>', `comma-separated, from: ${Object.keys(WORKLOADS).join(',')}`, 'lenet5_train_epoch,vgg16_forward')
     .option('--backends <list>', 'our backends to measure', 'native,wasm')
     .option('--peer <path>', `the PyTorch peer script, run with ${PYTHON} (needs: apt-get install ${PEER_PACKAGES})`, DEFAULT_PEER)
     .option('--no-peer', 'skip the PyTorch peer')
     .option('--images <n>', 'time a partial LeNet-5 epoch of n images, scaled to 60,000 (quick look)', parse.int('--images', 64))
+    .option('--steps <n>', `timed steps of the *_train_step tasks (after ${WARMUP_STEPS} untimed; default ${DEFAULT_STEPS}): ${Object.keys(TRAIN_STEPS).join(', ')}`, parse.int('--steps', 1))
     .addOption(new Option('--worker <task>', 'internal: run one task in this process').hideHelp())
-    .action(async (o: { tasks: string; backends: string; peer: string | false; images?: number; worker?: string }, cmd: Command) => {
+    .action(async (o: { tasks: string; backends: string; peer: string | false; images?: number; steps?: number; worker?: string }, cmd: Command) => {
       const g = globals(cmd);
       const tasks = o.tasks.split(',').map((t) => t.trim()) as TaskName[];
       for (const t of [...tasks, ...(o.worker ? [o.worker] : [])]) if (!(t in WORKLOADS)) throw new UserError(`unknown bench task '${t}': use ${Object.keys(WORKLOADS).join(', ')}`);
       if (o.worker) {
         const info = await useBackend(g);
-        const result = await WORKLOADS[o.worker as TaskName]({ dataDir: g.dataDir, images: o.images });
+        const result = await WORKLOADS[o.worker as TaskName]({ dataDir: g.dataDir, images: o.images, steps: o.steps });
         emit(g, { ...result, backend: info.name, threads: info.threads, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }, () => JSON.stringify(result));
         return;
       }
       const backends = o.backends.split(',').map((b) => b.trim()).filter(Boolean);
-      const report = runBench({ tasks, backends, peer: o.peer === false ? null : o.peer, threads: g.threads, dataDir: g.dataDir, images: o.images, say });
+      const report = runBench({ tasks, backends, peer: o.peer === false ? null : o.peer, threads: g.threads, dataDir: g.dataDir, images: o.images, steps: o.steps, say });
       emit(g, report, () => formatBench(report, backends));
     });
 }

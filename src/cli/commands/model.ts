@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .option('--include-top', 'with the ImageNet classifier (Keras applications)')
     .option('--input-size <n>', 'square input size for ImageNet-style models', parse.int('--input-size', 32))
     .option('--pooling <kind>', 'avg|max|none for ImageNet-style models without top')
-    .option('--alpha <x>', 'width multiplier (mobilenet)', parse.num('--alpha'))
+    .option('--alpha <x>', 'width multiplier (mobilenet, mobilenetv2)', parse.num('--alpha'))
     .action(async (name: string, o: { includeTop?: boolean; inputSize?: number; pooling?: string; alpha?: number }, cmd: Command) => {
       const g = globals(cmd);
       if (o.pooling && !['avg', 'max', 'none'].includes(o.pooling)) throw new UserError(`--pooling must be avg, max or none, got '${o.pooling}'`);

@@ -28,6 +28,8 @@ enum Broadcast : int {
   kRowA = 4,     // a is [inner]
   kColB = 5,     // b is [outer], one value per row (e.g. x - sum(x, -1, keepDims))
   kColA = 6,     // a is [outer]
+  kMidB = 7,     // out is [outer, mid, inner], b is [outer, inner]: the same for every middle index
+  kMidA = 8,     //   (e.g. squeeze-and-excite: x [N,H,W,C] times a scale [N,1,1,C])
 };
 
 // Below this many elements the OpenMP fork/join (a few µs) costs more than it saves.
@@ -43,9 +45,9 @@ struct MinF { float operator()(float a, float b) const { return (a != a || b != 
 struct SqDiffF { float operator()(float a, float b) const { float d = a - b; return d * d; } };
 
 template <class F>
-void Run(int mode, const float* a, const float* b, float* out, int64_t outer, int64_t inner) {
+void Run(int mode, const float* a, const float* b, float* out, int64_t outer, int64_t inner, int64_t mid) {
   const F f;
-  const int64_t n = outer * inner;
+  const int64_t n = outer * mid * inner;
   const bool par = n >= kParallelMin;
   switch (mode) {
     case kSame:
@@ -113,11 +115,32 @@ void Run(int mode, const float* a, const float* b, float* out, int64_t outer, in
         for (int64_t i = 0; i < inner; i++) dr[i] = f(s, br[i]);
       }
       break;
+    case kMidB:
+    case kMidA: {
+      const float* small = mode == kMidB ? b : a;
+      const float* full = mode == kMidB ? a : b;
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t r = 0; r < outer * mid; r++) {
+        const float* sr = small + (r / mid) * inner;
+        const float* fr = full + r * inner;
+        float* dr = out + r * inner;
+        if (mode == kMidB) {
+#pragma omp simd
+          for (int64_t i = 0; i < inner; i++) dr[i] = f(fr[i], sr[i]);
+        } else {
+#pragma omp simd
+          for (int64_t i = 0; i < inner; i++) dr[i] = f(sr[i], fr[i]);
+        }
+      }
+      break;
+    }
   }
 }
 
-int64_t OperandSize(int mode, bool isA, int64_t outer, int64_t inner) {
+int64_t OperandSize(int mode, bool isA, int64_t outer, int64_t inner, int64_t mid) {
   switch (mode) {
+    case kMidB: return isA ? outer * mid * inner : outer * inner;
+    case kMidA: return isA ? outer * inner : outer * mid * inner;
     case kSame: return outer * inner;
     case kScalarA: return isA ? 1 : outer * inner;
     case kScalarB: return isA ? outer * inner : 1;
@@ -131,25 +154,27 @@ int64_t OperandSize(int mode, bool isA, int64_t outer, int64_t inner) {
 
 }  // namespace
 
-// binary(a, b, out, params: Int32Array[4]); params: [op, broadcast, outer, inner] (enums above).
+// binary(a, b, out, params: Int32Array[5]); params: [op, broadcast, outer, inner, mid] (enums
+// above; mid is 1 except for kMidA/kMidB).
 Napi::Value Binary(const Napi::CallbackInfo& info) {
-  const int32_t* p = IntArrayArg(info, 3, 4, "params");
+  const int32_t* p = IntArrayArg(info, 3, 5, "params");
   const int op = p[0], mode = p[1];
-  const int64_t outer = p[2], inner = p[3];
-  if (op < kAdd || op > kSquaredDiff || mode < kSame || mode > kColA || outer < 0 || inner < 0) {
+  const int64_t outer = p[2], inner = p[3], mid = p[4];
+  if (op < kAdd || op > kSquaredDiff || mode < kSame || mode > kMidA || outer < 0 || inner < 0 || mid < 1 ||
+      (mid != 1 && mode != kMidA && mode != kMidB)) {
     throw Napi::RangeError::New(info.Env(), "binary: bad op or broadcast");
   }
-  const float* a = FloatArg(info, 0, OperandSize(mode, true, outer, inner), "a");
-  const float* b = FloatArg(info, 1, OperandSize(mode, false, outer, inner), "b");
-  float* out = FloatArg(info, 2, outer * inner, "output");
+  const float* a = FloatArg(info, 0, OperandSize(mode, true, outer, inner, mid), "a");
+  const float* b = FloatArg(info, 1, OperandSize(mode, false, outer, inner, mid), "b");
+  float* out = FloatArg(info, 2, outer * mid * inner, "output");
   switch (op) {
-    case kAdd: Run<AddF>(mode, a, b, out, outer, inner); break;
-    case kSub: Run<SubF>(mode, a, b, out, outer, inner); break;
-    case kMul: Run<MulF>(mode, a, b, out, outer, inner); break;
-    case kDiv: Run<DivF>(mode, a, b, out, outer, inner); break;
-    case kMax: Run<MaxF>(mode, a, b, out, outer, inner); break;
-    case kMin: Run<MinF>(mode, a, b, out, outer, inner); break;
-    case kSquaredDiff: Run<SqDiffF>(mode, a, b, out, outer, inner); break;
+    case kAdd: Run<AddF>(mode, a, b, out, outer, inner, mid); break;
+    case kSub: Run<SubF>(mode, a, b, out, outer, inner, mid); break;
+    case kMul: Run<MulF>(mode, a, b, out, outer, inner, mid); break;
+    case kDiv: Run<DivF>(mode, a, b, out, outer, inner, mid); break;
+    case kMax: Run<MaxF>(mode, a, b, out, outer, inner, mid); break;
+    case kMin: Run<MinF>(mode, a, b, out, outer, inner, mid); break;
+    case kSquaredDiff: Run<SqDiffF>(mode, a, b, out, outer, inner, mid); break;
   }
   return info.Env().Undefined();
 }

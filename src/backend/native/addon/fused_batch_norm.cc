@@ -1,16 +1,23 @@
 // FusedBatchNorm (tfjs' inference-style batch norm, also used inside training, where tfjs passes
 // the batch moments as mean/variance): y = (x - mean) * scale / sqrt(variance + eps) + offset,
 // with per-channel (last axis) statistics.
+//
+// Why not oneDNN's batch_normalization_forward: for a [rows, channels] tensor it takes its
+// reference implementation, ~70 ns per element (505 ms for MobileNetV2's 32x48x48x96 at 96x96,
+// measured). Folded into one multiply-add per element, y = x * a[c] + b[c] with
+// a = scale / sqrt(variance + eps) and b = offset - mean * a, it is a memory-bound vectorised loop.
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
 #include "kernels.h"
 
 namespace fmn {
 
 namespace {
 
-struct BatchNorm {
-  dnnl::batch_normalization_forward prim;
-  memory::desc data, stat;
-};
+constexpr int64_t kParallelMin = 1 << 16;  // elements; see binary.cc
 
 }  // namespace
 
@@ -29,32 +36,21 @@ Napi::Value FusedBatchNorm(const Napi::CallbackInfo& info) {
   float* y = FloatArg(info, 5, rows * channels, "output");
   const float eps = static_cast<float>(NumberArg(info, 7, "varianceEpsilon"));
 
-  Key key("batch_norm");
-  key << rows << channels << static_cast<int64_t>(scale != nullptr) << static_cast<int64_t>(offset != nullptr)
-      << eps;
-  ThreadScope threads(ThreadsFor(10.0 * rows * channels));
-  auto e = Cached<BatchNorm>(key, [&] {
-    auto e = std::make_shared<BatchNorm>();
-    e->data = memory::desc({rows, channels}, kF32, Tag::nc);
-    e->stat = memory::desc({channels}, kF32, Tag::x);
-    // use_global_stats: normalise with the given mean/variance rather than the batch's own.
-    auto flags = dnnl::normalization_flags::use_global_stats;
-    if (scale) flags |= dnnl::normalization_flags::use_scale;
-    if (offset) flags |= dnnl::normalization_flags::use_shift;
-    dnnl::batch_normalization_forward::desc d(prop_kind::forward_inference, e->data, eps, flags);
-    e->prim = dnnl::batch_normalization_forward(dnnl::batch_normalization_forward::primitive_desc(d, Engine()));
-    return e;
-  });
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, Wrap(e->data, x)},
-      {DNNL_ARG_MEAN, Wrap(e->stat, mean)},
-      {DNNL_ARG_VARIANCE, Wrap(e->stat, variance)},
-      {DNNL_ARG_DST, Wrap(e->data, y)},
-  };
-  if (scale) args.emplace(DNNL_ARG_SCALE, Wrap(e->stat, scale));
-  if (offset) args.emplace(DNNL_ARG_SHIFT, Wrap(e->stat, offset));
-  e->prim.execute(Stream(), args);
-  Stream().wait();
+  // Per-channel factors in float, as tfjs' cpu kernel computes them (x - mean) * (scale / sqrt(var + eps)).
+  std::vector<float> a(channels), b(channels);
+  for (int64_t c = 0; c < channels; c++) {
+    a[c] = (scale ? scale[c] : 1.f) / std::sqrt(variance[c] + eps);
+    b[c] = offset ? offset[c] : 0.f;
+  }
+  const float* pa = a.data();
+  const float* pb = b.data();
+#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * channels;
+    float* yr = y + r * channels;
+#pragma omp simd
+    for (int64_t c = 0; c < channels; c++) yr[c] = (xr[c] - mean[c]) * pa[c] + pb[c];
+  }
   return info.Env().Undefined();
 }
 

@@ -1,4 +1,4 @@
-/** Sum on the native backend against cpu: contiguous axis blocks natively, other axis sets on the cpu kernel. */
+/** Sum and Mean on the native backend against cpu: contiguous axis blocks natively, other axis sets on the cpu kernel. */
 import * as tf from '@tensorflow/tfjs';
 import { test } from 'node:test';
 import { seededTensor } from '../../testing.ts';
@@ -27,4 +27,22 @@ test('Sum over non-contiguous axes (cpu fallback) still matches', async (t) => {
   if (skip) return t.skip(skip);
   await compareWithCpu('axes 0,2', () => tf.sum(seededTensor([3, 4, 5], 1), [0, 2]), { kernels: [] });
   await compareWithCpu('int32', () => tf.sum(tf.tensor1d([1, 2, 3], 'int32')), { kernels: [] });
+});
+
+test('Mean over contiguous axes matches cpu, and its gradient', async (t) => {
+  const skip = await nativeReady();
+  if (skip) return t.skip(skip);
+  const cases: [number[], number | number[], boolean][] = [
+    [[16, 12, 12, 40], [0, 1, 2], false], // batch-norm moments
+    [[16, 12, 12, 40], [1, 2], true], // squeeze-and-excite pooling
+    [[7, 5], -1, false],
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    await compareWithCpu(`mean ${shape} axis ${axis} keepDims ${keepDims}`, () => tf.mean(seededTensor(shape, 2), axis, keepDims), { kernels: ['Mean'] });
+  }
+  await compareWithCpu('moments gradient', () => tf.grad((x: tf.Tensor) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return tf.sum(tf.add(tf.square(mean), variance));
+  })(seededTensor([8, 6, 6, 20], 3)), { kernels: ['Mean'], atol: 1e-4 });
+  await compareWithCpu('non-contiguous axes on cpu', () => tf.mean(seededTensor([3, 4, 5], 1), [0, 2]), { kernels: [] });
 });

@@ -26,6 +26,9 @@ test('binary ops under each broadcast match cpu', async (t) => {
     [[50, 20], [50, 1]], // column b, as x - sum(x, -1, keepDims)
     [[4, 5, 30], [4, 1, 1]], // column b over two trailing axes
     [[1, 600], [1, 600]],
+    [[4, 6, 5, 8], [4, 1, 1, 8]], // mid b: squeeze-and-excite's x * scale
+    [[4, 1, 1, 8], [4, 6, 5, 8]], // mid a
+    [[3, 5, 70], [3, 1, 70]], // mid b, one repeated axis
   ];
   for (const [kernel, op] of binary) {
     for (const [i, [sa, sb]] of pairs.entries()) {
@@ -50,6 +53,10 @@ test('binary op gradients (broadcast reductions) match cpu', async (t) => {
     const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.div(tf.mul(tf.add(a, b), a), tf.add(tf.abs(b), 1))));
     return tf.grads(loss)([seededTensor([16, 12, 6], 3), seededTensor([6], 4)]);
   }, { kernels: ['Add', 'Multiply'], atol: 1e-4 });
+  await compareWithCpu('mid-broadcast mul grads', () => {
+    const loss = (x: tf.Tensor, s: tf.Tensor) => tf.sum(tf.square(tf.mul(x, tf.sigmoid(s))));
+    return tf.grads(loss)([seededTensor([4, 6, 5, 30], 7), seededTensor([4, 1, 1, 30], 8)]);
+  }, { kernels: ['Multiply'], atol: 1e-4 });
 });
 
 test('unary ops match cpu', async (t) => {

@@ -12,18 +12,20 @@ import { f32, type Info, nativeKernel, output, outputArray, sizeOf } from './sha
 export const ELEMENTWISE_MIN_SIZE = 512;
 
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6 } as const;
-export const UNARY_OPS = { step: 0, sqrt: 1, rsqrt: 2, square: 3, neg: 4, exp: 5, log: 6, abs: 7, reciprocal: 8 } as const;
+export const UNARY_OPS = { step: 0, sqrt: 1, rsqrt: 2, square: 3, neg: 4, exp: 5, log: 6, abs: 7, reciprocal: 8, clip: 9 } as const;
 
-const enum Broadcast { Same = 0, ScalarA = 1, ScalarB = 2, RowB = 3, RowA = 4, ColB = 5, ColA = 6 }
+const enum Broadcast { Same = 0, ScalarA = 1, ScalarB = 2, RowB = 3, RowA = 4, ColB = 5, ColA = 6, MidB = 7, MidA = 8 }
 
-export interface BroadcastPlan { mode: Broadcast; outer: number; inner: number; outShape: number[] }
+/** The output is [outer, mid, inner]; mid is 1 except for the Mid modes. */
+export interface BroadcastPlan { mode: Broadcast; outer: number; inner: number; mid: number; outShape: number[] }
 
 /**
  * How the smaller operand lines up with the output: a suffix of the output's axes ("row": it
- * repeats for every leading index) or a prefix ("col": each of its values covers a block of
- * trailing indices). Axes of size 1 in the output are ignored. Null for anything else.
+ * repeats for every leading index), a prefix ("col": each of its values covers a block of
+ * trailing indices), or a prefix and a suffix with repeated axes between ("mid": [N,1,1,C] against
+ * [N,H,W,C]). Axes of size 1 in the output are ignored. Null for anything else.
  */
-function lineUp(small: readonly number[], out: readonly number[]): { kind: 'row' | 'col'; outer: number; inner: number } | null {
+function lineUp(small: readonly number[], out: readonly number[]): { kind: 'row' | 'col' | 'mid'; outer: number; inner: number; mid: number } | null {
   const padded = [...new Array<number>(out.length - small.length).fill(1), ...small];
   const tags: ('keep' | 'bcast')[] = [];
   let kept = 1;
@@ -34,10 +36,16 @@ function lineUp(small: readonly number[], out: readonly number[]): { kind: 'row'
   }
   const firstKeep = tags.indexOf('keep');
   const lastBcast = tags.lastIndexOf('bcast');
-  if (firstKeep < 0 || lastBcast < firstKeep) return { kind: 'row', outer: bcast, inner: kept };
+  if (firstKeep < 0 || lastBcast < firstKeep) return { kind: 'row', outer: bcast, inner: kept, mid: 1 };
   const firstBcast = tags.indexOf('bcast');
   const lastKeep = tags.lastIndexOf('keep');
-  if (lastKeep < firstBcast) return { kind: 'col', outer: kept, inner: bcast };
+  if (lastKeep < firstBcast) return { kind: 'col', outer: kept, inner: bcast, mid: 1 };
+  // keep… bcast… keep…: one block of repeated axes between kept ones.
+  if (tags.slice(firstBcast, lastBcast + 1).every((t) => t === 'bcast') && tags.slice(lastBcast + 1).every((t) => t === 'keep')) {
+    const dims = out.filter((d) => d !== 1); // lined up with tags
+    const size = (from: number, to: number) => dims.slice(from, to).reduce((p, d) => p * d, 1);
+    return { kind: 'mid', outer: size(0, firstBcast), mid: size(firstBcast, lastBcast + 1), inner: size(lastBcast + 1, tags.length) };
+  }
   return null;
 }
 
@@ -52,17 +60,14 @@ export function broadcastPlan(aShape: readonly number[], bShape: readonly number
   const na = sizeOf(aShape);
   const nb = sizeOf(bShape);
   if (n === 0) return null;
-  if (na === n && nb === n) return { mode: Broadcast.Same, outer: 1, inner: n, outShape };
-  if (na === 1 && nb === n) return { mode: Broadcast.ScalarA, outer: 1, inner: n, outShape };
-  if (nb === 1 && na === n) return { mode: Broadcast.ScalarB, outer: 1, inner: n, outShape };
-  if (na === n) {
-    const l = lineUp(bShape, outShape);
-    if (l) return { mode: l.kind === 'row' ? Broadcast.RowB : Broadcast.ColB, outer: l.outer, inner: l.inner, outShape };
-  } else if (nb === n) {
-    const l = lineUp(aShape, outShape);
-    if (l) return { mode: l.kind === 'row' ? Broadcast.RowA : Broadcast.ColA, outer: l.outer, inner: l.inner, outShape };
-  }
-  return null;
+  if (na === n && nb === n) return { mode: Broadcast.Same, outer: 1, inner: n, mid: 1, outShape };
+  if (na === 1 && nb === n) return { mode: Broadcast.ScalarA, outer: 1, inner: n, mid: 1, outShape };
+  if (nb === 1 && na === n) return { mode: Broadcast.ScalarB, outer: 1, inner: n, mid: 1, outShape };
+  const modes = { row: [Broadcast.RowB, Broadcast.RowA], col: [Broadcast.ColB, Broadcast.ColA], mid: [Broadcast.MidB, Broadcast.MidA] } as const;
+  const small = na === n ? bShape : nb === n ? aShape : null;
+  const l = small && lineUp(small, outShape);
+  if (!l) return null;
+  return { mode: modes[l.kind][na === n ? 0 : 1], outer: l.outer, inner: l.inner, mid: l.mid, outShape };
 }
 
 /** A float32 binary kernel (Add, Sub, …) with the broadcasts broadcastPlan handles. */
@@ -74,8 +79,8 @@ export function binaryKernel(kernelName: string, op: number): tf.KernelConfig {
     if (!av || !bv || Math.max(av.length, bv.length) < ELEMENTWISE_MIN_SIZE) return null;
     const plan = broadcastPlan(a.shape, b.shape);
     if (!plan) return null;
-    const out = outputArray(backend, plan.outer * plan.inner);
-    native.binary(av, bv, out, Int32Array.of(op, plan.mode, plan.outer, plan.inner));
+    const out = outputArray(backend, plan.outer * plan.mid * plan.inner);
+    native.binary(av, bv, out, Int32Array.of(op, plan.mode, plan.outer, plan.inner, plan.mid));
     return output(backend, plan.outShape, out);
   });
 }
