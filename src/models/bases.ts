@@ -20,7 +20,8 @@ import { basename, join, resolve } from 'node:path';
 import { registerKerasLayers } from '../keras/layers.ts';
 import { readLayersModelArtifacts } from '../store/model_io.ts';
 import { UserError, errorMessage } from '../util/errors.ts';
-import { PREPROCESS_MODE, weightsOf, type PreprocessMode, type WeightsReport } from './applications.ts';
+import { PREPROCESS_MODE, weightsOf, type ImagenetFile, type PreprocessMode, type WeightsReport } from './applications.ts';
+import { cachePaths } from '../keras/get_file.ts';
 import { NSFWJS_MODELS, readNsfwjsArtifacts, type NsfwjsModelName } from './nsfwjs.ts';
 import { MODELS, buildModel } from './index.ts';
 
@@ -111,6 +112,19 @@ async function fromArtifacts(artifacts: tf.io.ModelArtifacts, size: number | und
   } catch (err) {
     throw new UserError(`${spec}: cannot build the model at ${size}x${size} (${errorMessage(err).split('\n')[0]})`);
   }
+}
+
+/** Keras' ImageNet weights file (without the top) of a seed backbone, as get_file names it. */
+async function imagenetNoTopFile(name: 'vgg16' | 'resnet152v2' | 'efficientnetb1'): Promise<ImagenetFile> {
+  if (name === 'vgg16') return (await import('./vgg16.ts')).vgg16ImagenetFile(false);
+  if (name === 'resnet152v2') return (await import('./resnet_v2.ts')).resnetV2ImagenetFile(name, false);
+  return (await import('./efficientnet.ts')).efficientnetImagenetFile(name, false);
+}
+
+/** Whether Keras' cache (or ours) already holds a seed backbone's ImageNet weights: nothing is downloaded to find out. */
+export async function imagenetWeightsCached(name: 'vgg16' | 'resnet152v2' | 'efficientnetb1'): Promise<boolean> {
+  const { fname } = await imagenetNoTopFile(name);
+  return cachePaths(fname).some((p) => existsSync(p));
 }
 
 /** Load a base by `--base` spec. */
