@@ -4,6 +4,7 @@
  * epoch over 54,000 images ≈ 10 s in one thread), with the whole run's time in `what`.
  */
 import type { TrainConfigInput } from '../config.ts';
+import { BUNDLED_MOBILENET } from '../transfer/ablation.ts';
 import type { StrategyName } from '../search/strategies/index.ts';
 
 export const PROFILE_NAMES = ['quick', 'standard', 'full'] as const;
@@ -20,7 +21,35 @@ export interface StudyProfile {
   cv: { folds: number };
   /** Trials/folds at once, one worker process each (null = one per core, at most 4). */
   parallel: number | null;
+  /** Stage 7: transfer-learning runs, and the ablation's settings (null: no ablation). */
+  transfer: { runs: TransferRunSpec[]; ablation: TrainConfigInput | null };
 }
+
+/** One transfer-learning run of the study. */
+export interface TransferRunSpec {
+  /** Its folder under `<study>/transfer/`. */
+  name: string;
+  label: string;
+  config: TrainConfigInput;
+  /** A seed backbone: these settings instead when Keras' cache holds its ImageNet weights. */
+  ifImagenet?: TrainConfigInput;
+  /** The published study's figure for this backbone. */
+  published?: number;
+}
+
+/** Keras' ImageNet MobileNet 0.25 (kept in the repository), features or fine-tuned at 64x64. */
+const mobilenet = (o: TrainConfigInput): TrainConfigInput => ({ base: 'mobilenet', weights: BUNDLED_MOBILENET, inputSize: 64, ...o });
+
+/**
+ * The seed's backbones at 32x32 on a stratified 10,000-image subset: from scratch (ImageNet weights
+ * cannot be downloaded here), or fine-tuned when Keras' cache has them. Epochs fit ~30 minutes of
+ * training each on 2 cores (measured images/s in docs/transfer.md).
+ */
+const SEED_BACKBONES: TransferRunSpec[] = [
+  { name: 'vgg16', label: 'VGG16', published: 0.1, config: { base: 'vgg16', mode: 'scratch', inputSize: 32, limit: 10000, epochs: 12, lr: 1e-4, batchSize: 64 }, ifImagenet: { mode: 'finetune', weights: 'imagenet', headEpochs: 1, epochs: 4, lr: 1e-3 } },
+  { name: 'resnet152v2', label: 'ResNet152V2', published: 0.7231, config: { base: 'resnet152v2', mode: 'scratch', inputSize: 32, limit: 10000, epochs: 4, lr: 1e-3, batchSize: 32 }, ifImagenet: { mode: 'finetune', weights: 'imagenet', headEpochs: 1, epochs: 3, lr: 1e-3 } },
+  { name: 'efficientnetb1', label: 'EfficientNetB1', published: 0.1001, config: { base: 'efficientnetb1', mode: 'scratch', inputSize: 32, limit: 10000, epochs: 8, lr: 1e-3, batchSize: 32 }, ifImagenet: { mode: 'finetune', weights: 'imagenet', headEpochs: 1, epochs: 4, lr: 1e-3 } },
+];
 
 export const PROFILES: Record<Profile, StudyProfile> = {
   quick: {
@@ -29,6 +58,7 @@ export const PROFILES: Record<Profile, StudyProfile> = {
     tune: { strategy: 'tpe', trials: 6, epochs: 3, limit: 3000, valSplit: 0.2 },
     cv: { folds: 3 },
     parallel: 1,
+    transfer: { runs: [{ name: 'mobilenet-features', label: 'MobileNet 0.25 (ImageNet), frozen features', config: mobilenet({ mode: 'features', inputSize: 32, limit: 3000, epochs: 3 }) }], ablation: null },
   },
   standard: {
     what: 'what npm start runs, about 15 minutes: the default recipe on all 60,000, 10 TPE trials and 5-fold CV of 10 epochs on 12,000',
@@ -36,6 +66,7 @@ export const PROFILES: Record<Profile, StudyProfile> = {
     tune: { strategy: 'tpe', trials: 10, epochs: 10, limit: 12000, valSplit: 0.2 },
     cv: { folds: 5 },
     parallel: null,
+    transfer: { runs: [{ name: 'mobilenet-features', label: 'MobileNet 0.25 (ImageNet), frozen features', config: mobilenet({ mode: 'features', epochs: 20 }) }], ablation: null },
   },
   full: {
     what: "the published study's scale, about 1.5 hours: Hyperband over 30-epoch trials and 10-fold CV, all on 60,000",
@@ -43,6 +74,15 @@ export const PROFILES: Record<Profile, StudyProfile> = {
     tune: { strategy: 'hyperband', trials: 17, limit: null, valSplit: 0.1 },
     cv: { folds: 10 },
     parallel: null,
+    transfer: {
+      runs: [
+        { name: 'mobilenet-features', label: 'MobileNet 0.25 (ImageNet), frozen features', config: mobilenet({ mode: 'features', epochs: 20 }) },
+        { name: 'mobilenet-finetune', label: 'MobileNet 0.25 (ImageNet), fine-tuned', config: mobilenet({ mode: 'finetune', headEpochs: 1, epochs: 6, finetuneLr: 3e-4 }) },
+        { name: 'nsfwjs-mobilenet_v2-features', label: 'MobileNetV2 (nsfwjs), frozen features', config: { base: 'nsfwjs:mobilenet_v2', mode: 'features', inputSize: 96, epochs: 20 } },
+        ...SEED_BACKBONES,
+      ],
+      ablation: {},
+    },
   },
 };
 

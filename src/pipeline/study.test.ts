@@ -14,13 +14,16 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const fmnist = (...args: string[]) => run(process.execPath, ['bin/fmnist.js', '--backend', 'wasm', ...args], { maxBuffer: 64 << 20 });
 
-test('fmnist study --profile quick: six stages, a report against the published study, and a rerun that repeats nothing', async () => {
+test('fmnist study --profile quick: seven stages, a report against the published study, and a rerun that repeats nothing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fmnist-study-'));
   const out = join(dir, 'study');
   const args = ['--json', 'study', '--profile', 'quick', '--out', out, '--db', join(dir, 'runs.db')];
   const first = await fmnist(...args);
   const result = JSON.parse(first.stdout) as { report: string; stages: Record<string, unknown> };
-  assert.deepEqual(Object.keys(result.stages), ['data', 'explore', 'train', 'evaluate', 'tune', 'cv']);
+  assert.deepEqual(Object.keys(result.stages), ['data', 'explore', 'train', 'evaluate', 'tune', 'cv', 'transfer']);
+  const transfer = result.stages.transfer as { rows: { base: string; mode: string; testAcc: number; run: string }[] };
+  assert.deepEqual(transfer.rows.map((r) => [r.base, r.mode]), [['mobilenet', 'features']]);
+  assert.ok(transfer.rows[0].testAcc > 0.2, `a pretrained base's features learn (${transfer.rows[0].testAcc})`);
 
   const tune = result.stages.tune as { start: { name: string } | null; best: { name: string } | null; counts: Record<string, number> };
   assert.equal(tune.start?.name, 'trial-000', 'trial 0 is the starting configuration');
@@ -34,12 +37,13 @@ test('fmnist study --profile quick: six stages, a report against the published s
   assert.equal(result.report, join(out, 'report.md'));
   assert.match(md, /^# Fashion-MNIST study \(quick profile\)\n\n## Against the published study\n/);
   assert.match(md, /\| LeNet-5, default settings \| 89\.82% \| \d+\.\d\d% validation \([+-]\d+\.\d\d pp\), \*\*\d+\.\d\d%\*\* test/);
-  for (const section of ['## 1. Data', '## 2. Exploration', '## 3. LeNet-5', '## 4. Test set', '## 5. Tuning', '## 6. Cross-validation']) assert.ok(md.includes(section), section);
+  for (const section of ['## 1. Data', '## 2. Exploration', '## 3. LeNet-5', '## 4. Test set', '## 5. Tuning', '## 6. Cross-validation', '## 7. Transfer learning']) assert.ok(md.includes(section), section);
 
   const second = await fmnist(...args);
   assert.match(second.stderr, /already trained/);
   assert.match(second.stderr, /resuming study tune-study-[0-9a-f]{4}: 6 trials finished \(skipped\), 0 to continue/);
   assert.match(second.stderr, /final model already trained and tested/);
+  assert.match(second.stderr, /already trained and tested: .*transfer/);
   assert.doesNotMatch(second.stderr, /epoch 1\/3/, 'nothing is trained again');
   assert.deepEqual(JSON.parse(second.stdout).stages, JSON.parse(first.stdout).stages);
   rmSync(dir, { recursive: true });

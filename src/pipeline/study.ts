@@ -4,7 +4,8 @@
  *
  *   1 verify the data → 2 explore → 3 train LeNet-5 → 4 evaluate on the test set → 5 tune (from
  *   the defaults as trial 0; the best retrained and tested once) → 6 cross-validate the default
- *   against the tuned configuration with the corrected resampled t-test.
+ *   against the tuned configuration with the corrected resampled t-test → 7 transfer learning
+ *   (transfer_stage.ts).
  *
  * How much each stage trains is the profile's (src/pipeline/profiles.ts); stages 5–6 are in
  * tune_cv.ts.
@@ -54,19 +55,19 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     reportPath = writeStudyReport(o.profile, stages, o.outDir);
   };
 
-  o.say('== 1/6 data: verify');
+  o.say('== 1/7 data: verify');
   const report = verifyData(o.dataDir);
   o.say(formatVerify(report));
   stages.data = { dir: report.dir, official: report.official, train: report.splits[0].images, test: report.splits[1].images };
   record();
 
-  o.say('== 2/6 explore');
+  o.say('== 2/7 explore');
   const data = loadFashionMnist({ dataDir: o.dataDir });
   const summary = await explore(data, join(o.outDir, 'explore'));
   stages.explore = { figures: summary.figures, pixel: summary.pixel, duplicates: summary.duplicates };
   record();
 
-  o.say(`== 3/6 train LeNet-5 (${o.profile} profile)`);
+  o.say(`== 3/7 train LeNet-5 (${o.profile} profile)`);
   const config = parseTrainConfig(PROFILES[o.profile].train, `${o.profile} profile`);
   const trainDir = join(o.outDir, 'lenet5');
   // Done by an earlier run of the study (with this profile's settings): reuse it.
@@ -81,7 +82,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     record();
   }
 
-  o.say('== 4/6 evaluate on the test set');
+  o.say('== 4/7 evaluate on the test set');
   const evaluation = await evaluateModel(trainDir, 'test', data);
   o.say(formatEvaluation(evaluation));
   stages.evaluate = { accuracy: evaluation.accuracy, loss: evaluation.loss, macroF1: evaluation.macroF1, files: evaluation.files };
@@ -89,7 +90,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
 
   const { runTuningStage, runCvStage } = await import('./tune_cv.ts');
   const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel, remote: o.remote, signal: o.signal };
-  o.say(`== 5/6 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
+  o.say(`== 5/7 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
   stages.tune = await runTuningStage(tuning);
   record();
 
@@ -98,13 +99,18 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     // Trial 0 is the default configuration: when it stays the best there is no tuned one to compare.
     const keptStart = stages.tune.best?.name === stages.tune.start?.name;
     o.say(keptStart
-      ? '== 6/6 cross-validate the default configuration (tuning found nothing better than it on the validation split)'
-      : '== 6/6 cross-validate the default vs the tuned configuration on the same stratified folds');
+      ? '== 6/7 cross-validate the default configuration (tuning found nothing better than it on the validation split)'
+      : '== 6/7 cross-validate the default vs the tuned configuration on the same stratified folds');
     stages.cv = await runCvStage(tuning, keptStart ? null : bestConfig);
     record();
   } else {
-    o.say('== 6/6 skipped: no tuning trial finished, so there is no tuned configuration to compare');
+    o.say('== 6/7 skipped: no tuning trial finished, so there is no tuned configuration to compare');
   }
+
+  const { runTransferStage } = await import('./transfer_stage.ts');
+  o.say(`== 7/7 transfer learning (${o.profile} profile)`);
+  stages.transfer = await runTransferStage({ ...PROFILES[o.profile].transfer, outDir: o.outDir, data, say: o.say, recorder: o.recorder, signal: o.signal });
+  record();
   o.say(`report: ${reportPath}`);
   return { profile: o.profile, outDir: o.outDir, stages, report: reportPath };
 }

@@ -29,6 +29,13 @@ export interface StudyStages {
     files: Record<string, string>;
   };
   cv?: { sizes: { val: number; train: number }; summaries: CvSummary[]; comparison: (PairedTest & { first: string; second: string }) | null; files: Record<string, string> };
+  transfer?: {
+    rows: {
+      name: string; label: string; base: string; mode: string; inputSize: number; weights: string | null; images: number | null;
+      epochs: number; seconds: number; testAcc: number; published: number | null; run: string; note: string | null;
+    }[];
+    ablation: { rows: { label: string; setup: string; mistake: string | null; testAcc: number; chance: boolean }[]; table: string } | null;
+  };
 }
 
 /** What the published Keras study reported (validation accuracy; it gave no test-set or CV figures). */
@@ -59,10 +66,16 @@ function publishedTable(stages: StudyStages): string[] {
     ['LeNet-5, default settings', pct(PUBLISHED.lenet5), [train && ours(train.final.valAcc, 'validation'), evaluate && `**${pct(evaluate.accuracy)}** test (${pp(evaluate.accuracy - PUBLISHED.lenet5)})`].filter(Boolean).join(', ') || 'not reached yet'],
     ['LeNet-5, tuned', pct(PUBLISHED.tuned), tune?.best ? [`${pct(tune.best.objective)} validation (${pp((tune.best.objective ?? NaN) - PUBLISHED.tuned)})`, tune.final && `**${pct(tune.final.testAccuracy)}** test (${pp(tune.final.testAccuracy - PUBLISHED.tuned)})`].filter(Boolean).join(', ') + tuneScale(tune) : 'not reached yet'],
     ['LeNet-5, cross-validation', 'not reported', cv ? cv.summaries.map((s) => `${s.config} ${pct(s.mean)} ± ${(s.std * 100).toFixed(2)}`).join(', ') + cvScale(cv, tune) : 'not reached yet'],
-    ...Object.entries(PUBLISHED.transfer).map(([base, acc]) => [`transfer learning, ${base}`, pct(acc), 'not part of this study yet']),
+    ...Object.entries(PUBLISHED.transfer).map(([base, acc]) => {
+      const row = stages.transfer?.rows.find((r) => r.base === base.toLowerCase());
+      return [`transfer learning, ${base}`, pct(acc), row ? `**${pct(row.testAcc)}** test (${pp(row.testAcc - acc)}), ${row.mode}${row.note ? ` (${row.note})` : ''}, ${row.inputSize}x${row.inputSize}, ${imagesText(row.images)}` : 'not reached yet'];
+    }),
+    ...(stages.transfer?.rows.filter((r) => r.published === null) ?? []).map((r) => [`transfer learning, ${r.label}`, 'not in the study', `**${pct(r.testAcc)}** test, ${r.inputSize}x${r.inputSize}, ${imagesText(r.images)}`]),
   ];
   return ['| | published study | this run (difference) |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`), ''];
 }
+
+const imagesText = (n: number | null) => (n === null ? 'all 60,000 training images' : `${n.toLocaleString('en')} training images`);
 
 /** `classDistribution` → `class distribution`. */
 const words = (key: string) => key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
@@ -128,6 +141,18 @@ export function studyReport(profile: string, stages: StudyStages, outDir: string
       out.push(`${c.second} − ${c.first}: corrected resampled t-test (Nadeau & Bengio) t = ${c.t.toFixed(3)}, df = ${c.df}, p = ${c.p.toPrecision(3)}: ${verdict}.`, '');
     }
     out.push(image(cv.files.chartPng, 'held-out accuracy per fold'), '');
+  }
+  const transfer = stages.transfer;
+  if (transfer) {
+    out.push('## 7. Transfer learning',
+      'A new head on a pretrained base (frozen features, or fine-tuned with the base\'s BatchNorm in inference mode and a small learning rate), or the seed\'s backbones from scratch where their ImageNet weights are not available offline. Inputs are resized bilinearly and scaled inside the model as each base was trained.', '',
+      '| run | mode | input | training images | epochs | time | test accuracy | published |', '|---|---|---|---|---|---|---|---|',
+      ...transfer.rows.map((r) => `| [${r.label}](${relative(outDir, r.run)}) | ${r.mode}${r.note ? ` (${r.note})` : ''} | ${r.inputSize}x${r.inputSize} | ${r.images === null ? '60,000' : r.images.toLocaleString('en')} | ${r.epochs} | ${Math.round(r.seconds / 60)} min | **${pct(r.testAcc)}** | ${r.published === null ? '—' : pct(r.published)} |`), '');
+    if (transfer.ablation) {
+      out.push('### Why the published runs failed: one mistake at a time', '',
+        '| base | setup | what is wrong | test accuracy | chance level? |', '|---|---|---|---|---|',
+        ...transfer.ablation.rows.map((r) => `| ${r.label} | ${r.setup} | ${r.mistake ?? '— (the right setup)'} | ${pct(r.testAcc)} | ${r.chance ? '**yes**' : 'no'} |`), '');
+    }
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
 }

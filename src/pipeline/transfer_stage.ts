@@ -1,0 +1,78 @@
+/**
+ * Stage 7 of the study: transfer learning, the published study's third stage, done right.
+ *
+ * The profile lists the runs (src/pipeline/profiles.ts): pretrained bases available offline (Keras'
+ * ImageNet MobileNet 0.25 kept in the repository, nsfwjs' MobileNetV2) and the seed's backbones
+ * (VGG16, ResNet152V2, EfficientNetB1) — fine-tuned from ImageNet when Keras' cache holds their
+ * weights, otherwise trained from scratch. Each is an ordinary run folder under `<study>/transfer/`,
+ * scored once on the test set; a finished run is only re-read. The full profile adds the ablation.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseInputSize, parseTrainConfig, type TrainConfigInput } from '../config.ts';
+import type { FashionMnist } from '../data/dataset.ts';
+import { evaluateModel } from '../evaluate/evaluate.ts';
+import { imagenetWeightsCached } from '../models/bases.ts';
+import type { StudyStages } from '../report/study_report.ts';
+import { RUN_FILES, finishedRun } from '../train/run_folder.ts';
+import { train } from '../train/train.ts';
+import type { RunRecorder } from '../train/types.ts';
+import { ablationBases, runAblation } from '../transfer/ablation.ts';
+import { pct } from '../util/format.ts';
+import type { TransferRunSpec } from './profiles.ts';
+
+export interface TransferStageOptions {
+  runs: TransferRunSpec[];
+  ablation: TrainConfigInput | null;
+  outDir: string;
+  data: FashionMnist;
+  say: (line: string) => void;
+  recorder?: () => Promise<RunRecorder | undefined>;
+  signal?: AbortSignal;
+}
+
+type Row = NonNullable<StudyStages['transfer']>['rows'][number];
+
+/** The spec's config: its ImageNet variant when the base's weights are in Keras' cache. */
+async function resolveSpec(spec: TransferRunSpec): Promise<{ config: TrainConfigInput; note: string | null }> {
+  const seed = spec.config.base as 'vgg16' | 'resnet152v2' | 'efficientnetb1';
+  if (spec.ifImagenet && (await imagenetWeightsCached(seed))) return { config: { ...spec.config, ...spec.ifImagenet }, note: 'ImageNet weights from Keras\' cache' };
+  return { config: spec.config, note: spec.ifImagenet ? 'no ImageNet weights offline: from scratch' : null };
+}
+
+export async function runTransferStage(o: TransferStageOptions): Promise<NonNullable<StudyStages['transfer']>> {
+  const rows: Row[] = [];
+  for (const spec of o.runs) {
+    const { config: input, note } = await resolveSpec(spec);
+    const cfg = parseTrainConfig(input, `transfer run '${spec.name}'`);
+    const dir = join(o.outDir, 'transfer', spec.name);
+    const done = finishedRun(dir, cfg);
+    const metricsFile = join(dir, 'eval-test', 'metrics.json');
+    let seconds: number;
+    let epochs: number;
+    if (done && existsSync(metricsFile)) {
+      o.say(`already trained and tested: ${dir}`);
+      seconds = done.seconds;
+      epochs = done.epochs;
+    } else {
+      o.say(`${spec.label}: ${cfg.mode} at ${baseInputSize(cfg)}x${baseInputSize(cfg)}${note ? ` (${note})` : ''} → ${dir}`);
+      const r = await train({ config: cfg, outDir: dir, resume: existsSync(join(dir, RUN_FILES.checkpoint)), data: o.data, progress: true, recorder: await o.recorder?.(), signal: o.signal });
+      await evaluateModel(dir, 'test', o.data);
+      seconds = r.seconds;
+      epochs = r.epochs.length;
+    }
+    const testAcc = (JSON.parse(readFileSync(metricsFile, 'utf8')) as { accuracy: number }).accuracy;
+    o.say(`${spec.label}: test accuracy ${pct(testAcc)}`);
+    rows.push({
+      name: spec.name, label: spec.label, base: cfg.base!, mode: cfg.mode, inputSize: baseInputSize(cfg), weights: cfg.weights, images: cfg.limit,
+      epochs, seconds, testAcc, published: spec.published ?? null, run: dir, note,
+    });
+  }
+  let ablation: NonNullable<StudyStages['transfer']>['ablation'] = null;
+  if (o.ablation) {
+    o.say('ablation: the published study\'s likely mistakes one at a time, on the pretrained bases available offline');
+    const abl = await runAblation({ outDir: join(o.outDir, 'transfer', 'ablation'), bases: await ablationBases(), data: o.data, overrides: o.ablation, progress: true, signal: o.signal, recorder: o.recorder as () => Promise<RunRecorder> });
+    ablation = { rows: abl, table: join(o.outDir, 'transfer', 'ablation', 'ablation.md') };
+  }
+  return { rows, ablation };
+}
