@@ -94,6 +94,7 @@ function checkTransfer(cfg: TrainConfig, origin: string): void {
     if (set.length) throw new UserError(`${origin}: ${set.map((k) => `'${k}'`).join(', ')} need${set.length === 1 ? 's' : ''} a pretrained 'base' (fmnist transfer --base NAME)`);
     return;
   }
+  if (cfg.model !== 'lenet5') throw new UserError(`${origin}: 'model' ${cfg.model} and 'base' ${cfg.base} are both set; a transfer run's architecture is its base (drop 'model')`);
   if (cfg.normalize !== 'unit') throw new UserError(`${origin}: a transfer model scales its inputs itself ('preprocess'); 'normalize' must stay unit`);
   if (cfg.mode === 'scratch' && cfg.weights !== null) throw new UserError(`${origin}: mode scratch trains from random weights; drop 'weights' ${cfg.weights} (or use mode finetune)`);
   if (cfg.mode === 'finetune' && cfg.headEpochs >= cfg.epochs) throw new UserError(`${origin}: finetune needs more epochs (${cfg.epochs}) than head epochs (${cfg.headEpochs}) to unfreeze the base`);

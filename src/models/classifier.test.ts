@@ -67,4 +67,5 @@ test('transfer settings are checked together, in one line', () => {
   assert.throws(() => parseTrainConfig({ base: 'vgg16', mode: 'finetune', epochs: 2, headEpochs: 2 }), (e: Error) => e instanceof UserError && /more epochs/.test(e.message));
   assert.throws(() => parseTrainConfig({ base: 'vgg16', normalize: 'standard' }), (e: Error) => e instanceof UserError && /normalize/.test(e.message));
   assert.throws(() => parseTrainConfig({ base: 'vgg16', inputSize: 16 }), UserError);
+  assert.throws(() => parseTrainConfig({ base: 'vgg16', model: 'mobilenet' }), (e: Error) => e instanceof UserError && /architecture is its base/.test(e.message));
 });
