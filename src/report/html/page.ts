@@ -25,6 +25,8 @@ export function table(head: string[], rows: string[][], cls = ''): string {
 /** A section with an anchor, or its "nothing yet" line. */
 export const section = (id: string, title: string, body: string): string => `<section id="${esc(id)}"><h2>${esc(title)}</h2>${body}</section>`;
 export const empty = (what: string): string => `<p class="empty">${esc(what)}</p>`;
+/** The same inside a table cell. */
+export const emptyCell = (what: string): string => `<span class="empty">${esc(what)}</span>`;
 
 export const STYLE = `
 :root { --fg: #1d2430; --muted: #5b6473; --line: #dde2ea; --accent: #2a6fdb; --bg: #f6f8fb; --good: #1f8a4c; --bad: #c0392b; }
