@@ -260,7 +260,11 @@ export function startServer(o: ServeOptions): Promise<RunningServer> {
       }
     });
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
+  // Not HTTP at all (a parse error): answer 400 when the socket still takes it, then hang up.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   return new Promise((ok, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) => fail(err.code === 'EADDRINUSE' ? new UserError(`port ${o.port} is in use: choose another with --port`) : err));
     server.listen(o.port ?? 8080, o.host ?? '127.0.0.1', () => {
