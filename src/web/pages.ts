@@ -64,7 +64,7 @@ export async function comparePage(runs: RunView[], differing: Record<string, unk
 }
 
 export function livePage(r: RunView): string {
-  const body = section('live', `Live: ${r.name}`, `<p id="live" data-run="${r.id}">status <b id="status">${esc(r.status)}</b> · epoch <b id="epoch">${r.epochs.length}</b> of <b id="epochs">${esc(r.config.epochs ?? '?')}</b> · ETA <b id="eta">—</b></p>
+  const body = section('progress', `Live: ${r.name}`, `<p id="live" data-run="${r.id}">status <b id="status">${esc(r.status)}</b> · epoch <b id="epoch">${r.epochs.length}</b> of <b id="epochs">${esc(r.config.epochs ?? '?')}</b> · ETA <b id="eta">—</b></p>
 <img id="curves" class="chart" alt="learning curves" src="/runs/${r.id}/curves.svg"><p class="muted">Updated as the training process writes its run folder (server-sent events).</p>`);
   return page(`Live: run ${r.id}`, body, '', '/assets/live.js');
 }
