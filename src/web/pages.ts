@@ -4,7 +4,7 @@
  */
 import { CLASS_NAMES } from '../data/classes.ts';
 import { chartToSvg } from '../draw/charts.ts';
-import { overlaySpec } from '../report/html/charts.ts';
+import { overlaySpec } from '../draw/learning_curves.ts';
 import { evaluationsOf, type RunView } from '../report/html/collect.ts';
 import { empty, esc, htmlPage, section, svgImage, table } from '../report/html/page.ts';
 import { evaluationBlock, runBlock } from '../report/html/sections.ts';

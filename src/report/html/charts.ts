@@ -1,36 +1,7 @@
 /** Vega-Lite specs of the report and the app that no command writes as a file (draw/charts.ts renders them). */
 import type { ChartSpec } from '../../draw/charts.ts';
-import type { EpochMetrics } from '../../train/types.ts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
-
-/** Several runs' validation (or training) loss and accuracy per epoch, one colour per run. */
-export function overlaySpec(runs: { label: string; epochs: EpochMetrics[] }[]): ChartSpec {
-  const rows = runs.flatMap((r) => r.epochs.flatMap((e) => [
-    { run: r.label, epoch: e.epoch, metric: 'loss', split: 'train', value: e.loss },
-    { run: r.label, epoch: e.epoch, metric: 'accuracy', split: 'train', value: e.acc },
-    ...(e.valLoss !== undefined ? [{ run: r.label, epoch: e.epoch, metric: 'loss', split: 'validation', value: e.valLoss }] : []),
-    ...(e.valAcc !== undefined ? [{ run: r.label, epoch: e.epoch, metric: 'accuracy', split: 'validation', value: e.valAcc }] : []),
-  ]));
-  return {
-    $schema: SCHEMA,
-    title: { text: 'Learning curves, overlaid', subtitle: 'solid: validation, dashed: training' },
-    data: { values: rows },
-    facet: { column: { field: 'metric', type: 'nominal', sort: ['loss', 'accuracy'], title: null } },
-    spec: {
-      width: 360,
-      height: 240,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
-        y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: null },
-        color: { field: 'run', type: 'nominal', title: 'run' },
-        strokeDash: { field: 'split', type: 'nominal', scale: { domain: ['validation', 'train'], range: [[1, 0], [4, 3]] }, title: null },
-      },
-    },
-    resolve: { scale: { y: 'independent' } },
-  } as ChartSpec;
-}
 
 /**
  * Parallel coordinates of a tuning study: one line per trial across its searched hyperparameters
