@@ -15,7 +15,9 @@ export function parallelSpec(trials: { name: string; accuracy: number; params: R
     const log = keys.find((k) => k.key === key)?.log ?? false;
     // Categories (optimizer names, booleans) are spread evenly by their sorted order below.
     const num = typeof raw === 'number' ? (log ? Math.log10(raw) : raw) : NaN;
-    return { trial: t.name, accuracy: t.accuracy, key, value: String(raw), num };
+    // Axis labels: 3 significant digits (a learning rate of 0.00034522… reads 0.000345).
+    const value = typeof raw === 'number' && !Number.isInteger(raw) ? String(Number(raw.toPrecision(3))) : String(raw);
+    return { trial: t.name, accuracy: t.accuracy, key, value, num };
   }));
   // Each axis 0–1: numbers by their min and max, categories by rank.
   for (const key of axes) {
@@ -32,7 +34,7 @@ export function parallelSpec(trials: { name: string; accuracy: number; params: R
     $schema: SCHEMA,
     title: { text: 'Tuning: parallel coordinates', subtitle: 'one line per finished trial; each axis from its lowest (bottom) to highest value (log axes: log scale)' },
     data: { values: rows },
-    width: Math.max(420, axes.length * 120),
+    width: Math.max(420, axes.length * 110),
     height: 300,
     layer: [
       { mark: { type: 'rule', color: '#bbb' }, encoding: { x: { field: 'key', type: 'nominal', sort: axes } } },

@@ -37,7 +37,7 @@ header h1 { font-size: 20px; margin: 0; }
 header nav a { color: #c9d6ea; margin-right: 16px; text-decoration: none; }
 header nav a:hover, header nav a.here { color: #fff; text-decoration: underline; }
 main { max-width: 1180px; margin: 0 auto; padding: 20px 28px 60px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 22px 18px; margin: 18px 0; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 22px 18px; margin: 18px 0; overflow-x: auto; }
 h2 { font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 6px; }
 h3 { font-size: 16px; margin: 18px 0 6px; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 14px; }
