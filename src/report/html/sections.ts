@@ -74,9 +74,9 @@ export async function runBlock(r: RunView, href: RunHref, anchor: string): Promi
 export const runAnchor = (r: RunView) => `run-${r.id ?? r.name}`;
 
 export async function runsSection(d: ReportData, href: RunHref): Promise<string> {
-  const own = d.runs.filter((r) => !baseOf(r));
-  if (!own.length) return section('runs', 'Training runs', empty('no training runs yet'));
-  return section('runs', 'Training runs', (await Promise.all(own.map((r) => runBlock(r, href, runAnchor(r))))).join(''));
+  // Every run the report links to has its block here, transfer runs included.
+  if (!d.runs.length) return section('runs', 'Training runs', empty('no training runs yet'));
+  return section('runs', 'Training runs', (await Promise.all(d.runs.map((r) => runBlock(r, href, runAnchor(r))))).join(''));
 }
 
 export async function evaluationBlock(e: EvaluationView, href: RunHref): Promise<string> {
