@@ -6,6 +6,7 @@
  * src/web/browser.test.ts.)
  */
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,6 +66,23 @@ test('transfer runs and the ablation table, each figure linked to its run', asyn
     assert.match(html, new RegExp(`<a href="#run-${id}">90\\.00%</a>`), 'linked to the run');
     assert.match(html, new RegExp(`id="run-${id}"`), 'which has its section');
     assert.doesNotMatch(t, /no transfer runs yet/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('fmnist report: writes the file and prints its path; a bad --runs is one line and exit 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fmnist-report-cli-'));
+  const fmnist = (...args: string[]) => spawnSync(process.execPath, ['bin/fmnist.js', 'report', '--db', join(dir, 'none.db'), ...args], { encoding: 'utf8' });
+  try {
+    const out = join(dir, 'r.html');
+    const ok = fmnist('--out', out);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, `report: ${out}\n`);
+    assert.match(readFileSync(out, 'utf8'), /<h2>Against the published study<\/h2>/);
+    const badRuns = fmnist('--runs', '3,x', '--out', out);
+    assert.equal(badRuns.status, 2);
+    assert.equal(badRuns.stderr.trim(), "fmnist: --runs takes run ids separated by commas (see 'fmnist runs list'), got '3,x'");
   } finally {
     rmSync(dir, { recursive: true });
   }
