@@ -39,8 +39,12 @@ export function progressOf(dir: string): Progress | undefined {
 
 export type LiveEvent = { type: 'progress'; progress: Progress } | { type: 'end'; progress: Progress } | { type: 'gone' };
 
-/** Call `on` with each new snapshot of the run in `dir` until it ends; returns the function that stops watching. */
-export function watchRun(dir: string, on: (e: LiveEvent) => void, pollMs = 1000): () => void {
+/**
+ * Call `on` with each new snapshot of the run in `dir` until it ends; returns the function that
+ * stops watching. `deadStatus` is asked on every poll: a process killed mid-run leaves run.json
+ * saying 'running' for ever, and the run store (which checks the pid) is what knows it died.
+ */
+export function watchRun(dir: string, on: (e: LiveEvent) => void, o: { pollMs?: number; deadStatus?: () => string | undefined } = {}): () => void {
   let last = '';
   let watcher: FSWatcher | undefined;
   let stopped = false;
@@ -59,6 +63,7 @@ export function watchRun(dir: string, on: (e: LiveEvent) => void, pollMs = 1000)
     }
     const p = progressOf(dir);
     if (!p) return;
+    if (p.status === 'running') p.status = o.deadStatus?.() ?? p.status;
     const key = `${p.status}/${p.epochsCompleted}`;
     if (key === last) return;
     last = key;
@@ -68,7 +73,7 @@ export function watchRun(dir: string, on: (e: LiveEvent) => void, pollMs = 1000)
       on({ type: 'end', progress: p });
     }
   };
-  const timer = setInterval(check, pollMs);
+  const timer = setInterval(check, o.pollMs ?? 1000);
   try {
     watcher = watch(dir, () => check());
     watcher.on('error', () => check()); // the folder was deleted: the check says so

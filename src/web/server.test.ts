@@ -6,6 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,7 @@ function raw(method: string, path: string, o: { headers?: Record<string, string>
 async function stillUp(): Promise<void> {
   const r = await raw('GET', '/');
   assert.equal(r.status, 200);
-  assert.match(r.body, /Runs \(1 of 1\)/);
+  assert.match(r.body, /Runs \((\d+) of \1\)/);
 }
 
 const testPng = (i: number) => sharp(Buffer.from(run.data.test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
@@ -205,4 +206,21 @@ test('live progress: a run folder deleted while watched ends the stream with "go
   const front = await raw('GET', '/');
   assert.equal(front.status, 200);
   assert.match(front.body, /Runs \(2 of 2\)/);
+});
+
+test('live progress: a run whose process died mid-run ends the stream as interrupted (its run.json still says running)', async () => {
+  const dir = join(run.work, 'runs', 'killed');
+  mkdirSync(dir, { recursive: true });
+  const config = parseTrainConfig({ epochs: 5 });
+  // The row is written by a process that then exits without finishing the run, as a killed training does.
+  const script = `import { RunStore } from './src/store/run_store.ts';
+const s = RunStore.open(${JSON.stringify(run.db)});
+console.log(s.startRun({ kind: 'train', outDir: ${JSON.stringify(dir)}, config: ${JSON.stringify(config)}, meta: {} }));`;
+  const made = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const id = Number(made.stdout.trim());
+  writeFileSync(runFile(dir, 'run'), JSON.stringify({ status: 'running', config }));
+  const events = await raw('GET', `/api/runs/${id}/events`);
+  assert.match(events.body, /event: end\ndata: \{"status":"interrupted","epochsCompleted":0,"epochs":5,"etaSeconds":null/);
+  await stillUp();
 });

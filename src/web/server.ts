@@ -213,6 +213,16 @@ export function startServer(o: ServeOptions): Promise<RunningServer> {
     const stop = watchRun(d.outDir, (e: LiveEvent) => {
       res.write(`event: ${e.type}\ndata: ${JSON.stringify(e.type === 'gone' ? { message: `the run folder ${d.outDir} was deleted` } : e.progress)}\n\n`);
       if (e.type !== 'progress') finish();
+    }, {
+      // The store marks a run whose process died as interrupted (or failed); run.json cannot.
+      deadStatus: () => {
+        try {
+          const status = detail(id).status;
+          return status === 'interrupted' || status === 'failed' ? status : undefined;
+        } catch {
+          return undefined;
+        }
+      },
     });
     streams.add(finish);
     req.on('close', finish);
