@@ -59,6 +59,8 @@ const wanted = [
   'fonts-dejavu-core',
   // Many machines (fmnist worker, --redis): the tests start their own redis-server on a free port.
   ...(!hasCommand('redis-server') ? ['redis-server'] : []),
+  // The browser tests (src/web/browser.test.ts) drive Debian's Chromium headless through playwright-core.
+  ...(!existsSync('/usr/bin/chromium') ? ['chromium'] : []),
 ].filter((p) => !dpkgInstalled(p));
 if (wanted.length && hasApt) {
   if (isRoot) {
@@ -80,6 +82,7 @@ if (wanted.includes('redis-server') && isRoot && hasCommand('redis-server')) {
   spawnSync('service', ['redis-server', 'stop'], { stdio: 'ignore' });
   spawnSync('systemctl', ['disable', '--now', 'redis-server'], { stdio: 'ignore' });
 }
+if (!existsSync('/usr/bin/chromium')) log('chromium is missing: the browser tests (src/web/browser.test.ts) will be skipped; install it with: sudo apt-get install chromium');
 if (!hasCommand('redis-server')) log('redis-server is missing: the BullMQ tests (src/jobs/remote.test.ts) will be skipped; install it with: sudo apt-get install redis-server');
 
 // ---- native backend (oneDNN): builds when it can, otherwise the project runs on wasm.

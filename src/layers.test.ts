@@ -29,6 +29,7 @@ export const LAYERS: string[][] = [
   ['tune', 'transfer'],
   ['report'],
   ['pipeline', 'bench'],
+  ['web'],
   ['cli'],
 ];
 

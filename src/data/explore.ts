@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic.ts';
-import { writeChart } from '../draw/charts.ts';
+import { writeChart, type ChartSpec } from '../draw/charts.ts';
 import { writeTileGrid } from '../draw/images.ts';
 import { Rng } from '../util/rng.ts';
 import { classCounts, type FashionMnist, type SplitData } from './dataset.ts';
@@ -88,14 +88,10 @@ export function pixelHistograms(s: SplitData, bins = 32): number[][] {
   });
 }
 
-export async function explore(data: FashionMnist, outDir: string, seed = 0): Promise<ExploreSummary> {
-  const splits = { train: data.train, test: data.test };
-  const figures: Record<string, string> = {};
-
-  // Class balance per split.
-  const counts = Object.fromEntries(Object.entries(splits).map(([k, s]) => [k, Object.fromEntries(classCounts(s.labels).map((n, c) => [CLASS_NAMES[c], n]))]));
+/** Images per class and split: the class balance chart (the HTML report draws it from summary.json too). */
+export function classCountsSpec(counts: ExploreSummary['counts']): ChartSpec {
   const countRows = Object.entries(counts).flatMap(([split, per]) => Object.entries(per).map(([cls, n]) => ({ split, class: cls, images: n })));
-  figures.classDistribution = (await writeChart({
+  return {
     $schema: SCHEMA, title: 'Images per class and split', data: { values: countRows }, width: 420, height: 240,
     mark: 'bar',
     encoding: {
@@ -104,7 +100,16 @@ export async function explore(data: FashionMnist, outDir: string, seed = 0): Pro
       y: { field: 'images', type: 'quantitative' },
       color: { field: 'split', type: 'nominal' },
     },
-  }, join(outDir, 'class_distribution'))).png;
+  };
+}
+
+export async function explore(data: FashionMnist, outDir: string, seed = 0): Promise<ExploreSummary> {
+  const splits = { train: data.train, test: data.test };
+  const figures: Record<string, string> = {};
+
+  // Class balance per split.
+  const counts = Object.fromEntries(Object.entries(splits).map(([k, s]) => [k, Object.fromEntries(classCounts(s.labels).map((n, c) => [CLASS_NAMES[c], n]))]));
+  figures.classDistribution = (await writeChart(classCountsSpec(counts), join(outDir, 'class_distribution'))).png;
 
   // Samples: ten random training images per class, one row per class.
   const rng = new Rng(seed);

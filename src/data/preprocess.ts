@@ -3,10 +3,11 @@
  * batch to the input shape a model declares (toModelInput: no channel axis, flat, larger, RGB).
  *
  * Batches are filled into one reused Float32Array, so the dataset never exists as float32
- * (60,000 x 784 x 4 B = 188 MB) — only one batch at a time does.
+ * (60,000 x 784 x 4 B = 188 MB) — only one batch at a time does. No Node imports (keep it so):
+ * the browser bundle of `fmnist serve` (src/web/) scales and fits its inputs with this same code.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE } from './source.ts';
+import { IMAGE_SIZE } from './classes.ts';
 import { UserError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 

@@ -5,12 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../util/errors.ts';
 
-export const CLASS_NAMES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-  'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
-] as const;
-export const NUM_CLASSES = CLASS_NAMES.length;
-export const IMAGE_SIZE = 28;
+export { CLASS_NAMES, NUM_CLASSES, IMAGE_SIZE } from './classes.ts';
 
 export type Split = 'train' | 'test';
 export type FileKind = 'images' | 'labels';

@@ -13,7 +13,7 @@ import { parseTrainConfig } from '../config.ts';
 import { loadModel, readModelMetadata } from '../store/model_io.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
-import { writeChart } from '../draw/charts.ts';
+import { writeChart, type ChartSpec } from '../draw/charts.ts';
 import { writeTileGrid } from '../draw/images.ts';
 import { computeMetrics, confidentlyWrong, type Metrics } from './metrics.ts';
 import { predictProbabilities } from '../models/predict.ts';
@@ -77,8 +77,13 @@ export async function evaluateModel(dir: string, split: 'test' | 'val', data: Fa
 }
 
 async function writeConfusionChart(m: Metrics, base: string, split: string): Promise<void> {
+  await writeChart(confusionSpec(m, split), base);
+}
+
+/** The confusion matrix chart (row shares as colour, counts as text); the HTML report and `fmnist serve` draw it too. */
+export function confusionSpec(m: Pick<Metrics, 'confusion' | 'accuracy'>, split: string): ChartSpec {
   const cells = m.confusion.flatMap((row, t) => row.map((count, p) => ({ truth: CLASS_NAMES[t], predicted: CLASS_NAMES[p], count, share: count / Math.max(1, row.reduce((a, b) => a + b, 0)) })));
-  await writeChart({
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Confusion matrix (${split}, accuracy ${(m.accuracy * 100).toFixed(2)}%)`,
     data: { values: cells },
@@ -92,7 +97,7 @@ async function writeConfusionChart(m: Metrics, base: string, split: string): Pro
       { mark: 'rect', encoding: { color: { field: 'share', type: 'quantitative', scale: { scheme: 'blues', domain: [0, 1] }, title: 'row share' } } },
       { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' } } },
     ],
-  }, base);
+  };
 }
 
 export function formatEvaluation(r: EvaluationReport): string {

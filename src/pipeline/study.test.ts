@@ -39,6 +39,15 @@ test('fmnist study --profile quick: seven stages, a report against the published
   assert.match(md, /\| LeNet-5, default settings \| 89\.82% \| \d+\.\d\d% validation \([+-]\d+\.\d\d pp\), \*\*\d+\.\d\d%\*\* test/);
   for (const section of ['## 1. Data', '## 2. Exploration', '## 3. LeNet-5', '## 4. Test set', '## 5. Tuning', '## 6. Cross-validation', '## 7. Transfer learning']) assert.ok(md.includes(section), section);
 
+  // report.html beside report.md: self-contained (no script, nothing fetched), every section filled.
+  assert.equal((result as unknown as { htmlReport: string }).htmlReport, join(out, 'report.html'));
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  for (const h of ['Against the published study', 'Data', 'Training runs', 'Evaluation', 'Tuning', 'Cross-validation', 'Transfer learning']) assert.ok(html.includes(`<h2>${h}</h2>`), h);
+  assert.doesNotMatch(html, /<script|<link|src="(?!data:)/);
+  assert.match(html, /alt="parallel coordinates"/);
+  assert.match(html, /alt="confusion matrix"/);
+  assert.match(html, /no transfer runs yet/);
+
   const second = await fmnist(...args);
   assert.match(second.stderr, /already trained/);
   assert.match(second.stderr, /resuming study tune-study-[0-9a-f]{4}: 6 trials finished \(skipped\), 0 to continue/);

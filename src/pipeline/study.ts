@@ -17,7 +17,9 @@ import { explore } from '../data/explore.ts';
 import { formatVerify, verifyData } from '../data/verify.ts';
 import { evaluateModel, formatEvaluation } from '../evaluate/evaluate.ts';
 import { writeStudyReport, type StudyStages } from '../report/study_report.ts';
+import { studyHtmlReport, writeHtmlReport } from '../report/html/report.ts';
 import { finishedRun } from '../train/run_folder.ts';
+import { defaultDbPath } from '../store/run_store.ts';
 import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
@@ -45,27 +47,31 @@ export interface StudyResult {
   stages: StudyStages;
   /** report.md: every stage's results and figures in one page. */
   report: string;
+  /** report.html: the same and more (every run in the store), self-contained, opens offline. */
+  htmlReport: string;
 }
 
 export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   const stages: StudyStages = {};
   let reportPath = '';
-  const record = () => {
+  const htmlPath = studyHtmlReport(o.outDir);
+  const record = async () => {
     writeJsonAtomic(join(o.outDir, 'study.json'), { profile: o.profile, stages });
     reportPath = writeStudyReport(o.profile, stages, o.outDir);
+    await writeHtmlReport(htmlPath, { db: o.db ?? defaultDbPath(), study: o.outDir });
   };
 
   o.say('== 1/7 data: verify');
   const report = verifyData(o.dataDir);
   o.say(formatVerify(report));
   stages.data = { dir: report.dir, official: report.official, train: report.splits[0].images, test: report.splits[1].images };
-  record();
+  await record();
 
   o.say('== 2/7 explore');
   const data = loadFashionMnist({ dataDir: o.dataDir });
   const summary = await explore(data, join(o.outDir, 'explore'));
   stages.explore = { figures: summary.figures, pixel: summary.pixel, duplicates: summary.duplicates };
-  record();
+  await record();
 
   o.say(`== 3/7 train LeNet-5 (${o.profile} profile)`);
   const config = parseTrainConfig(PROFILES[o.profile].train, `${o.profile} profile`);
@@ -75,24 +81,24 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   if (trained) {
     o.say(`already trained: ${trainDir}`);
     stages.train = { outDir: trained.outDir, epochs: trained.epochs, bestEpoch: trained.bestEpoch, final: trained.final, seconds: trained.seconds };
-    record();
+    await record();
   } else {
     const result = await train({ config, outDir: trainDir, resume: true, data, progress: true, recorder: await o.recorder?.(), signal: o.signal });
     stages.train = { outDir: trainDir, epochs: result.epochs.length, bestEpoch: result.bestEpoch, final: result.final, seconds: result.seconds };
-    record();
+    await record();
   }
 
   o.say('== 4/7 evaluate on the test set');
   const evaluation = await evaluateModel(trainDir, 'test', data);
   o.say(formatEvaluation(evaluation));
   stages.evaluate = { accuracy: evaluation.accuracy, loss: evaluation.loss, macroF1: evaluation.macroF1, files: evaluation.files };
-  record();
+  await record();
 
   const { runTuningStage, runCvStage } = await import('./tune_cv.ts');
   const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel, remote: o.remote, signal: o.signal };
   o.say(`== 5/7 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
   stages.tune = await runTuningStage(tuning);
-  record();
+  await record();
 
   const bestConfig = stages.tune.files.bestConfig;
   if (bestConfig) {
@@ -102,7 +108,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
       ? '== 6/7 cross-validate the default configuration (tuning found nothing better than it on the validation split)'
       : '== 6/7 cross-validate the default vs the tuned configuration on the same stratified folds');
     stages.cv = await runCvStage(tuning, keptStart ? null : bestConfig);
-    record();
+    await record();
   } else {
     o.say('== 6/7 skipped: no tuning trial finished, so there is no tuned configuration to compare');
   }
@@ -112,5 +118,5 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   stages.transfer = await runTransferStage({ ...PROFILES[o.profile].transfer, outDir: o.outDir, data, say: o.say, recorder: o.recorder, signal: o.signal });
   record();
   o.say(`report: ${reportPath}`);
-  return { profile: o.profile, outDir: o.outDir, stages, report: reportPath };
+  return { profile: o.profile, outDir: o.outDir, stages, report: reportPath, htmlReport: htmlPath };
 }

@@ -39,7 +39,7 @@ export interface StudyStages {
 }
 
 /** What the published Keras study reported (validation accuracy; it gave no test-set or CV figures). */
-const PUBLISHED = { lenet5: 0.8982, tuned: 0.894, transfer: { ResNet152V2: 0.7231, EfficientNetB1: 0.1001, VGG16: 0.1 } };
+export const PUBLISHED = { lenet5: 0.8982, tuned: 0.894, transfer: { ResNet152V2: 0.7231, EfficientNetB1: 0.1001, VGG16: 0.1 } };
 
 /** Whether tuning's best trial is the configuration it started from (trial 0). */
 const keptStart = (tune: StudyStages['tune']) => Boolean(tune?.best && tune.best.name === tune.start?.name);

@@ -8,6 +8,8 @@ import { register as exportCmd } from './export.ts';
 import { register as importCmd } from './import.ts';
 import { register as model } from './model.ts';
 import { register as predict } from './predict.ts';
+import { register as report } from './report.ts';
+import { register as serve } from './serve.ts';
 import { register as runs } from './runs.ts';
 import { register as study } from './study.ts';
 import { register as train } from './train.ts';
@@ -29,6 +31,8 @@ export function registerAll(program: Command): void {
   predict(program);
   model(program);
   runs(program);
+  report(program);
+  serve(program);
   importCmd(program);
   exportCmd(program);
   bench(program);

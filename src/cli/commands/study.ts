@@ -35,6 +35,7 @@ export function register(program: Command): void {
         remote: (o.redis ?? process.env[REDIS_ENV]) ? { url: (o.redis ?? process.env[REDIS_ENV])!, artifacts: o.artifacts, say } : undefined,
         signal,
       });
-      emit(g, result, () => `study done: ${result.report} (all results: ${result.outDir}/study.json)`);
+      // The last line is the HTML report: `npm start` ends by printing where to open it.
+      emit(g, result, () => `study done: ${result.report} (all results: ${result.outDir}/study.json)\nreport: ${result.htmlReport}`);
     });
 }
