@@ -116,7 +116,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   const { runTransferStage } = await import('./transfer_stage.ts');
   o.say(`== 7/7 transfer learning (${o.profile} profile)`);
   stages.transfer = await runTransferStage({ ...PROFILES[o.profile].transfer, outDir: o.outDir, data, say: o.say, recorder: o.recorder, signal: o.signal });
-  record();
+  await record();
   o.say(`report: ${reportPath}`);
   return { profile: o.profile, outDir: o.outDir, stages, report: reportPath, htmlReport: htmlPath };
 }
