@@ -71,8 +71,8 @@ export async function runTransferStage(o: TransferStageOptions): Promise<NonNull
   let ablation: NonNullable<StudyStages['transfer']>['ablation'] = null;
   if (o.ablation) {
     o.say('ablation: the published study\'s likely mistakes one at a time, on the pretrained bases available offline');
-    const abl = await runAblation({ outDir: join(o.outDir, 'transfer', 'ablation'), bases: await ablationBases(), data: o.data, overrides: o.ablation, progress: true, signal: o.signal, recorder: o.recorder as () => Promise<RunRecorder> });
-    ablation = { rows: abl, table: join(o.outDir, 'transfer', 'ablation', 'ablation.md') };
+    const abl = await runAblation({ outDir: join(o.outDir, 'transfer'), bases: await ablationBases(), data: o.data, overrides: o.ablation, progress: true, signal: o.signal, recorder: o.recorder as () => Promise<RunRecorder> });
+    ablation = { rows: abl, table: join(o.outDir, 'transfer', 'ablation.md') };
   }
   return { rows, ablation };
 }
