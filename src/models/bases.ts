@@ -90,28 +90,55 @@ export function mobilenetAlphaFromFile(path: string): number | undefined {
   return m ? Number(`${m[1] === '1' && m[2] === '0' ? '1' : `0.${m[1]}${m[2]}`}`) : undefined;
 }
 
-type Topology = { class_name?: string; config?: { layers?: { class_name: string; config: Record<string, unknown> }[] } };
+type LayerSpec = { class_name: string; name?: string; config: Record<string, unknown> };
+type Topology = { class_name?: string; config?: { layers?: LayerSpec[]; output_layers?: unknown } };
 
-/** A saved topology with its input layer resized to size×size (channels kept). */
-function resizedTopology(topology: object, size: number | undefined, spec: string): object {
-  if (size === undefined) return topology;
+/**
+ * A saved topology rebuilt for a base: its input layer resized to size×size (channels kept) and,
+ * given a cut, everything after the cut layer dropped — a head that only works at the saved size
+ * (e.g. AveragePooling2D(7) on a 7x7 map) must not be built at another size.
+ */
+function baseTopology(topology: object, size: number | undefined, cut: string | null, spec: string): object {
+  if (size === undefined && cut === null) return topology;
   const t = structuredClone(topology) as { model_config?: Topology } & Topology;
   const model = t.model_config ?? t;
-  const input = model.config?.layers?.find((l) => l.class_name === 'InputLayer');
-  const shape = (input?.config.batch_input_shape ?? input?.config.batchInputShape) as (number | null)[] | undefined;
-  if (!input || !shape || shape.length !== 4) throw new UserError(`${spec}: not an image model with one [rows, cols, channels] input; cannot set its input size`);
-  input.config.batch_input_shape = [null, size, size, shape[3]];
-  delete input.config.batchInputShape;
+  // Functional: {layers, output_layers}; Sequential: {layers} (or, in old Keras, the list itself).
+  const sequential = model.class_name === 'Sequential';
+  const layers = Array.isArray(model.config) ? (model.config as LayerSpec[]) : model.config?.layers;
+  if (!layers) throw new UserError(`${spec}: not a functional or sequential model; cannot rebuild it as a base`);
+  if (size !== undefined) {
+    const input = sequential ? layers[0] : layers.find((l) => l.class_name === 'InputLayer');
+    const shape = (input?.config.batch_input_shape ?? input?.config.batchInputShape) as (number | null)[] | undefined;
+    if (!input || !shape || shape.length !== 4) throw new UserError(`${spec}: not an image model with one [rows, cols, channels] input; cannot set its input size`);
+    input.config.batch_input_shape = [null, size, size, shape[3]];
+    delete input.config.batchInputShape;
+  }
+  if (cut !== null) {
+    const at = layers.findIndex((l) => (l.name ?? l.config.name) === cut);
+    if (at < 0) throw new UserError(`${spec}: no layer '${cut}' to cut at (its last layers: ${layers.slice(-6).map((l) => l.name ?? l.config.name).join(', ')})`);
+    layers.splice(at + 1);
+    if (!sequential) model.config!.output_layers = [[cut, 0, 0]];
+  }
   return t;
 }
 
-async function fromArtifacts(artifacts: tf.io.ModelArtifacts, size: number | undefined, spec: string): Promise<tf.LayersModel> {
-  const a = { ...artifacts, modelTopology: resizedTopology(artifacts.modelTopology as object, size, spec) };
+/** Build a saved model as a base (weights of dropped layers are left out: strict false). */
+async function fromArtifacts(artifacts: tf.io.ModelArtifacts, size: number | undefined, cut: string | null, spec: string): Promise<tf.LayersModel> {
+  const a = { ...artifacts, modelTopology: baseTopology(artifacts.modelTopology as object, size, cut, spec) };
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory(a));
+    return await tf.loadLayersModel(tf.io.fromMemory(a), { strict: cut === null });
   } catch (err) {
-    throw new UserError(`${spec}: cannot build the model at ${size}x${size} (${errorMessage(err).split('\n')[0]})`);
+    throw new UserError(`${spec}: cannot build the model${size ? ` at ${size}x${size}` : ''} (${errorMessage(err).split('\n')[0]})`);
   }
+}
+
+/** The default cut of a model built as saved (then disposed): the last layer with a feature map; null when it ends in one. */
+function defaultCutOf(whole: tf.LayersModel, spec: string): string | null {
+  const cut = featureMapLayer(whole);
+  const last = whole.layers[whole.layers.length - 1].name;
+  whole.dispose();
+  if (!cut) throw new UserError(`${spec}: no layer outputs a feature map to cut at; give --cut LAYER`);
+  return cut === last ? null : cut;
 }
 
 /** Keras' ImageNet weights file (without the top) of a seed backbone, as get_file names it. */
@@ -148,8 +175,8 @@ export async function loadBase(spec: string, opts: BaseOptions = {}): Promise<Ba
   } else if (spec.startsWith('nsfwjs:')) {
     const name = spec.slice('nsfwjs:'.length);
     if (!(name in NSFWJS_MODELS)) throw new UserError(`unknown nsfwjs model '${name}': choose ${Object.keys(NSFWJS_MODELS).map((n) => `nsfwjs:${n}`).join(' or ')}`);
-    model = await fromArtifacts(readNsfwjsArtifacts(name as NsfwjsModelName), size, spec);
-    if (opts.cut === undefined || opts.cut === null) cut = NSFWJS_MODELS[name as NsfwjsModelName].features;
+    cut = opts.cut ?? NSFWJS_MODELS[name as NsfwjsModelName].features;
+    model = await fromArtifacts(readNsfwjsArtifacts(name as NsfwjsModelName), size, cut, spec);
     preprocess = 'unit'; // nsfwjs divides by 255
     weights = { source: 'nsfwjs', path: spec, assigned: model.weights.length, tensors: model.weights.length, values: model.countParams() };
   } else {
@@ -159,22 +186,18 @@ export async function loadBase(spec: string, opts: BaseOptions = {}): Promise<Ba
       throw new UserError(`base '${spec}': no such model or file (give ${Object.keys(MODELS).filter((n) => !MODELS[n].fashionNative).slice(0, 4).join(', ')}, …, nsfwjs:mobilenet_v2, nsfwjs:inception_v3, a tfjs model.json or a Keras .h5 model file)`);
     }
     if (/\.(h5|hdf5|keras)$/i.test(path)) {
+      // Imported once as saved to find the default cut, then rebuilt at the size, up to the cut.
       const { importKerasModel } = await import('../keras/import_model.ts');
-      const r = await importKerasModel(path, { topology: (t) => resizedTopology(t, size, spec) as typeof t });
+      if (cut === null) cut = defaultCutOf((await importKerasModel(path)).model, spec);
+      const r = await importKerasModel(path, { topology: (t) => baseTopology(t, size, cut, spec) as typeof t });
       model = r.model;
       weights = { source: 'file', path, assigned: r.weights.assigned, tensors: r.weights.tensors, values: r.weights.values };
     } else {
       const artifacts = readLayersModelArtifacts(path);
-      model = await fromArtifacts(artifacts, size, spec);
-      const scale = artifacts.userDefinedMetadata?.inputScale;
-      if (scale === 'raw') preprocess = 'raw';
+      if (cut === null) cut = defaultCutOf(await fromArtifacts(artifacts, undefined, null, spec), spec);
+      model = await fromArtifacts(artifacts, size, cut, spec);
+      if (artifacts.userDefinedMetadata?.inputScale === 'raw') preprocess = 'raw';
       weights = { source: 'file', path, assigned: model.weights.length, tensors: model.weights.length, values: model.countParams() };
-    }
-    if (opts.cut === undefined || opts.cut === null) {
-      cut = featureMapLayer(model);
-      if (!cut) throw new UserError(`${spec}: no layer outputs a feature map to cut at; give --cut LAYER`);
-      // A model that already ends in a feature map is used whole.
-      if (cut === model.layers[model.layers.length - 1].name) cut = null;
     }
   }
   const base = cut ? cutModel(model, cut, spec) : model;

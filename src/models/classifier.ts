@@ -104,7 +104,7 @@ export async function buildClassifier(cfg: TrainConfig): Promise<Classifier> {
   const pooled = pool.apply(out) as tf.SymbolicTensor;
   const z = logits.apply(dropout.apply(pooled)) as tf.SymbolicTensor;
   const probs = tf.layers.activation({ activation: 'softmax', name: 'predictions' }).apply(z) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: image, outputs: probs, name: `${cfg.base.replace(/[^\w.-]+/g, '_')}_fashion` });
+  const model = tf.model({ inputs: image, outputs: probs, name: `${cfg.base.replace(/^.*[\\/]/, '').replace(/[^\w.-]+/g, '_')}_fashion` });
 
   const body = tf.model({ inputs: image, outputs: pooled, name: 'body' });
   const features = tf.input({ shape: pooled.shape.slice(1) as number[], name: 'features' });

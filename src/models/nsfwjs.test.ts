@@ -22,6 +22,11 @@ test("nsfwjs' MobileNetV2 loads from the installed package, offline; cut at out_
   const y = base.model.predict(tf.fill([1, 224, 224, 3], 0.5)) as tf.Tensor;
   assert.ok(y.dataSync().every(Number.isFinite));
   base.model.dispose();
+  // At another size the network is rebuilt up to the cut: nsfwjs' own head (pooling over a 7x7 map) is left out.
+  const small = await loadBase('nsfwjs:mobilenet_v2', { inputSize: 96 });
+  assert.deepEqual(small.model.outputs[0].shape, [null, 3, 3, 1280]);
+  assert.equal(small.model.countParams(), 2_257_984, 'the same weights');
+  small.model.dispose();
 });
 
 test("nsfwjs' InceptionV3 ships as a layers model too (read, not built: it is large)", () => {

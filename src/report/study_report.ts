@@ -9,6 +9,7 @@ import { cvWinner, type CvSummary } from '../tune/cv.ts';
 import type { PairedTest } from '../evaluate/stats.ts';
 import type { TrialRecord } from '../tune/tune.ts';
 import { pct, pp } from '../util/format.ts';
+import { ablationTable, type AblationRow } from '../transfer/ablation.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 
 /** The stages as src/pipeline/study.ts records them; a stage not reached yet is absent. */
@@ -34,7 +35,7 @@ export interface StudyStages {
       name: string; label: string; base: string; mode: string; inputSize: number; weights: string | null; images: number | null;
       epochs: number; seconds: number; testAcc: number; published: number | null; run: string; note: string | null;
     }[];
-    ablation: { rows: { label: string; setup: string; mistake: string | null; testAcc: number; chance: boolean }[]; table: string } | null;
+    ablation: { rows: AblationRow[]; table: string } | null;
   };
 }
 
@@ -150,8 +151,7 @@ export function studyReport(profile: string, stages: StudyStages, outDir: string
       ...transfer.rows.map((r) => `| [${r.label}](${relative(outDir, r.run)}) | ${r.mode}${r.note ? ` (${r.note})` : ''} | ${r.inputSize}x${r.inputSize} | ${r.images === null ? '60,000' : r.images.toLocaleString('en')} | ${r.epochs} | ${Math.round(r.seconds / 60)} min | **${pct(r.testAcc)}** | ${r.published === null ? '—' : pct(r.published)} |`), '');
     if (transfer.ablation) {
       out.push('### Why the published runs failed: one mistake at a time', '',
-        '| base | setup | what is wrong | test accuracy | chance level? |', '|---|---|---|---|---|',
-        ...transfer.ablation.rows.map((r) => `| ${r.label} | ${r.setup} | ${r.mistake ?? '— (the right setup)'} | ${pct(r.testAcc)} | ${r.chance ? '**yes**' : 'no'} |`), '');
+        ablationTable(transfer.ablation.rows));
     }
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;

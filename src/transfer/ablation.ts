@@ -4,7 +4,9 @@
  * 10.01%, VGG16 10.00%)?
  *
  * Every setup is an ordinary fine-tuning run (head first, then the whole base) on a stratified
- * subset, scored on the full test set; runs are folders under `<out>/<base>/<setup>/`, so an
+ * subset, scored on the full test set after its last epoch (not the best one: a mistake that
+ * wrecks fine-tuning must not hide behind the head-only epoch), with its validation accuracy per
+ * epoch; runs are folders under `<out>/<base>/<setup>/`, so an
  * interrupted ablation resumes where it stopped and a finished one is only re-read. The table goes
  * to `<out>/ablation.json` and `<out>/ablation.md`.
  */
@@ -17,7 +19,7 @@ import { evaluateModel } from '../evaluate/evaluate.ts';
 import type { BasePreprocess } from '../models/bases.ts';
 import { imagenetWeightsCached, loadBase } from '../models/bases.ts';
 import { train } from '../train/train.ts';
-import { RUN_FILES } from '../train/run_folder.ts';
+import { RUN_FILES, readMetrics } from '../train/run_folder.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -82,6 +84,8 @@ export interface AblationRow {
   mistake: string | null;
   testAcc: number;
   chance: boolean;
+  /** Validation accuracy after each epoch (the first is the head alone). */
+  valAcc: number[];
   run: string;
 }
 
@@ -116,10 +120,11 @@ export async function runAblation(o: AblationOptions): Promise<AblationRow[]> {
       if (finished) {
         acc = (JSON.parse(readFileSync(join(dir, 'eval-test', 'metrics.json'), 'utf8')) as { accuracy: number }).accuracy;
       } else {
-        await train({ config: cfg, outDir: dir, data: o.data, resume: existsSync(join(dir, RUN_FILES.checkpoint)), progress: o.progress, signal: o.signal, recorder: await o.recorder?.() });
+        await train({ config: cfg, outDir: dir, data: o.data, resume: existsSync(join(dir, RUN_FILES.checkpoint)), keepBest: false, progress: o.progress, signal: o.signal, recorder: await o.recorder?.() });
         acc = (await evaluateModel(dir, 'test', o.data)).accuracy;
       }
-      const row: AblationRow = { base: b.base, label: b.label, setup: s.name, mistake: s.mistake, testAcc: acc, chance: acc < CHANCE_LEVEL, run: dir };
+      const valAcc = readMetrics(dir).map((m) => m.valAcc ?? NaN);
+      const row: AblationRow = { base: b.base, label: b.label, setup: s.name, mistake: s.mistake, testAcc: acc, chance: acc < CHANCE_LEVEL, valAcc, run: dir };
       rows.push(row);
       o.onRow?.(row);
       writeAblation(o.outDir, rows);
@@ -136,9 +141,9 @@ export function writeAblation(outDir: string, rows: AblationRow[]): void {
 /** The table as Markdown: one row per base and setup. */
 export function ablationTable(rows: AblationRow[]): string {
   const lines = [
-    '| base | setup | what is wrong | test accuracy | chance level? |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.label} | ${r.setup} | ${r.mistake ?? '— (the right setup)'} | ${pct(r.testAcc)} | ${r.chance ? '**yes**' : 'no'} |`),
+    '| base | setup | what is wrong | validation accuracy by epoch (1: head alone) | test accuracy | chance level? |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.label} | ${r.setup} | ${r.mistake ?? '— (the right setup)'} | ${r.valAcc.map(pct).join(' → ')} | ${pct(r.testAcc)} | ${r.chance ? '**yes**' : 'no'} |`),
   ];
   return `${lines.join('\n')}\n`;
 }
