@@ -36,6 +36,8 @@ import { relu6Config } from './kernels/Relu6.ts';
 import { sigmoidConfig } from './kernels/Sigmoid.ts';
 import { softmaxConfig } from './kernels/Softmax.ts';
 import { sumConfig } from './kernels/Sum.ts';
+import { meanConfig } from './kernels/Mean.ts';
+import { tileConfig } from './kernels/Tile.ts';
 import { addConfig } from './kernels/Add.ts';
 import { subConfig } from './kernels/Sub.ts';
 import { multiplyConfig } from './kernels/Multiply.ts';
@@ -74,6 +76,8 @@ export const nativeKernels: readonly tf.KernelConfig[] = [
   fusedBatchNormConfig,
   softmaxConfig,
   sumConfig,
+  meanConfig,
+  tileConfig,
   reluConfig,
   relu6Config,
   eluConfig,

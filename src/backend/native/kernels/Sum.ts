@@ -4,9 +4,11 @@
  * element by element in JS. Other axis sets and non-float dtypes go to the cpu kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { f32, nativeKernel, output, outputArray, sizeOf } from './shared.ts';
+import type { NativeAddon } from '../addon.ts';
+import { f32, type KernelArgs, nativeKernel, output, outputArray, sizeOf } from './shared.ts';
 
-export const sumConfig = nativeKernel(tf.Sum, ({ inputs, backend, attrs }, native) => {
+/** Sum (scaled by 1/count when `mean`) over contiguous axes, or null for the cpu kernel. Shared with Mean. */
+export function contiguousReduce({ inputs, backend, attrs }: KernelArgs, native: NativeAddon, mean: boolean): tf.TensorInfo | null {
   const { x } = inputs;
   const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
   const v = f32(backend, x);
@@ -22,5 +24,8 @@ export const sumConfig = nativeKernel(tf.Sum, ({ inputs, backend, attrs }, nativ
   const outShape = keepDims ? tf.backend_util.expandShapeToKeepDim(kept, axes) : kept;
   const out = outputArray(backend, outer * inner);
   native.sum(v, out, Int32Array.of(outer, reduced, inner));
+  if (mean) for (let i = 0; i < out.length; i++) out[i] /= reduced;
   return output(backend, outShape, out);
-});
+}
+
+export const sumConfig = nativeKernel(tf.Sum, (args, native) => contiguousReduce(args, native, false));
