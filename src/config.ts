@@ -46,6 +46,10 @@ export const TrainConfigSchema = z.strictObject({
   augmentShift: z.number().int().min(0).max(8).default(1),
   /** Random horizontal flips (clothing is left/right symmetric enough). */
   augmentFlip: z.boolean().default(true),
+  /** Random erasing (Zhong et al. 2017, as cutout: the rectangle becomes background): probability per image (0 = off). */
+  erasing: z.number().min(0).max(1).default(0),
+  /** Exponential moving average of the weights (decay per step; 0 = off): validation and the saved model use the average. */
+  ema: z.number().min(0).max(0.99999).default(0),
   /** Input scaling: unit = x/255, standard = (x/255 - mean)/std with the training-set mean/std. */
   normalize: z.enum(['unit', 'standard']).default('unit'),
   /** Fraction of the training set held out (stratified) for validation; 0 = none. */
@@ -55,6 +59,8 @@ export const TrainConfigSchema = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
   /** Train on a stratified subset of this many training images (quick runs, tests). */
   limit: z.number().int().min(10).nullable().default(null),
+  /** The named recipe (src/recipes.ts) these settings started from, as a label; null = the defaults. */
+  recipe: z.string().nullable().default(null),
 });
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;

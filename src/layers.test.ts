@@ -16,6 +16,7 @@ const SRC = dirname(fileURLToPath(import.meta.url));
 export const LAYERS: string[][] = [
   ['util'],
   ['config'],
+  ['recipes'],
   ['draw'],
   ['data'],
   ['backend'],

@@ -17,7 +17,8 @@ test('ResNet-9 variants have the parameter counts of their widths (1.6M and 0.9M
     assert.equal(m.countParams(), expectedParams(v.widths, v.blocks), name);
     assert.equal(m.name, name);
     assert.deepEqual(m.outputs[0].shape, [null, 10]);
-    assert.equal(m.getLayer('logits').getClassName(), 'Dense');
+    assert.equal(m.getLayer('fc').getClassName(), 'Dense');
+    assert.equal(m.getLayer('logits').getClassName(), 'Rescaling');
     assert.equal(m.layers[m.layers.length - 1].name, 'predictions');
     m.dispose();
   }

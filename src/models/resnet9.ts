@@ -6,7 +6,7 @@
  *   stage1 conv w1 → maxpool 2 → [res]   14x14
  *   stage2 conv w2 → maxpool 2 → [res]    7x7
  *   stage3 conv w3 → maxpool 2 → [res]    3x3
- *   global max pool → dense `logits` (10) → softmax `predictions`
+ *   global max pool → dense `fc` (10) → ×0.125 `logits` (Rescaling) → softmax `predictions`
  *
  * A residual block is x + convbn(convbn(x)) at the stage's width (Page: after stages 1 and 3).
  * Only standard tfjs layers, so plain `tf.loadLayersModel` loads the saved model.
@@ -37,6 +37,8 @@ export interface ResNet9Options {
 /** BatchNorm momentum (Keras' sense: moving = m * moving + (1 - m) * batch); 0.9 settles within a few hundred steps. */
 const BN_MOMENTUM = 0.9;
 const BN_EPSILON = 1e-5;
+/** Multiplier of the classifier's output (Page's 0.125). */
+const LOGIT_SCALE = 0.125;
 
 export function resnet9(variant: ResNet9Variant, name: string, opts: ResNet9Options = {}): tf.LayersModel {
   const { inputShape = [28, 28, 1], classes = 10, seed } = opts;
@@ -60,7 +62,9 @@ export function resnet9(variant: ResNet9Variant, name: string, opts: ResNet9Opti
     }
   }
   x = tf.layers.globalMaxPooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dense({ name: 'logits', units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + n++ }) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ name: 'fc', units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + n++ }) }).apply(x) as tf.SymbolicTensor;
+  // Page's output scale: max-pooled ReLU features are large, and unscaled logits start overconfident.
+  x = tf.layers.rescaling({ name: 'logits', scale: LOGIT_SCALE }).apply(x) as tf.SymbolicTensor;
   const out = tf.layers.activation({ name: 'predictions', activation: 'softmax' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name });
 }

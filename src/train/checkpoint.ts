@@ -17,6 +17,7 @@ import type { TrainConfig } from '../config.ts';
 import type { Normalization } from '../data/preprocess.ts';
 import { runFile } from './run_folder.ts';
 import type { TrainOptimizer } from './optimizer.ts';
+import type { WeightEma } from './ema.ts';
 import type { EpochMetrics } from './types.ts';
 
 export interface CheckpointState {
@@ -38,10 +39,11 @@ export interface CheckpointState {
 
 const folderName = (epoch: number) => `ckpt-${String(epoch).padStart(4, '0')}`;
 
-export async function writeCheckpoint(outDir: string, model: tf.LayersModel, optimizer: TrainOptimizer, state: Omit<CheckpointState, 'folder' | 'bestFolder'>): Promise<CheckpointState> {
+export async function writeCheckpoint(outDir: string, model: tf.LayersModel, optimizer: TrainOptimizer, state: Omit<CheckpointState, 'folder' | 'bestFolder'>, ema?: WeightEma): Promise<CheckpointState> {
   const folder = folderName(state.epoch);
   const dir = join(outDir, folder);
   await saveModel(model, dir);
+  await ema?.save(dir);
   const named = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
   // getWeights() makes a fresh 'iter' scalar each call (the rest are the optimizer's own slots).
@@ -67,18 +69,24 @@ export function readCheckpoint(outDir: string): CheckpointState | undefined {
   }
 }
 
-/** Copy the checkpoint's weights into `model` and its slots into `optimizer`. */
-export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: TrainOptimizer): Promise<void> {
-  await loadWeightsFrom(join(outDir, state.folder), model);
+/** Copy the checkpoint's weights into `model`, its slots into `optimizer` and its average into `ema`. */
+export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: TrainOptimizer, ema?: WeightEma): Promise<void> {
   const dir = join(outDir, state.folder);
+  await loadWeightsFrom(dir, model);
+  ema?.load(dir);
   const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];
   const map = readWeightFile(join(dir, 'optimizer.bin'), specs, 'optimizer.json');
   // Order matters: optimizers match slots to variables by position, and specs keep the saved order.
   await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name] })));
 }
 
-/** Set `model`'s weights from a saved model folder with the same architecture. */
-export async function loadWeightsFrom(dir: string, model: tf.LayersModel): Promise<void> {
+/** Set `model`'s weights from a saved model folder with the same architecture (its averaged ones when `ema` is given). */
+export async function loadWeightsFrom(dir: string, model: tf.LayersModel, ema?: WeightEma): Promise<void> {
+  if (ema) {
+    ema.load(dir);
+    model.setWeights(ema.values());
+    return;
+  }
   const saved = await loadModel(dir);
   model.setWeights(saved.getWeights());
   saved.dispose();

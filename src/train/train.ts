@@ -23,6 +23,7 @@ import { Interrupted } from '../util/interrupt.ts';
 import { Progress, formatDuration } from '../util/progress.ts';
 import { Rng } from '../util/rng.ts';
 import { loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
+import { WeightEma } from './ema.ts';
 import { makeOptimizer } from './optimizer.ts';
 import { prepareTrainee, trainStep } from './step.ts';
 import { RUN_FILES, appendMetrics, finishedRun, runFile, runMeta, writeMetrics, writeRunJson } from './run_folder.ts';
@@ -93,6 +94,8 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
   const model = await buildModel(cfg.model, { dropout: cfg.dropout, seed: cfg.seed, inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1], classes: NUM_CLASSES });
   const trainee = prepareTrainee(model);
   const optimizer = makeOptimizer(cfg);
+  // Validation and the saved model use the average when there is one (checkpoints carry it).
+  const ema = cfg.ema > 0 ? new WeightEma(model, cfg.ema) : undefined;
   const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
 
   let state: Omit<CheckpointState, 'folder' | 'bestFolder'> = {
@@ -100,7 +103,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
   };
   let bestFolder: string | undefined;
   if (previous) {
-    await restoreCheckpoint(outDir, previous, model, optimizer);
+    await restoreCheckpoint(outDir, previous, model, optimizer, ema);
     state = previous;
     bestFolder = previous.bestFolder;
     // Rewrite the metrics log from the checkpoint: a kill may have landed between the two writes.
@@ -137,7 +140,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
         lr = learningRate(cfg, state.step, totalSteps, warmupSteps);
         // A fresh, reproducible dropout mask per step (a fixed seed would repeat one mask).
         for (const d of dropouts) d.seed = rng.fork();
-        fillBatch(images, idx, xBuf, norm, { rng, shift: cfg.augmentShift, flip: cfg.augmentFlip });
+        fillBatch(images, idx, xBuf, norm, { rng, shift: cfg.augmentShift, flip: cfg.augmentFlip, erasing: cfg.erasing });
         const n = idx.length;
         const { loss: batchLoss, correct: batchCorrect } = tf.tidy(() => {
           const x = tf.tensor4d(xBuf.subarray(0, n * PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
@@ -151,6 +154,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
         if (!Number.isFinite(lossValue)) {
           throw new UserError(`training diverged at epoch ${epoch}, step ${state.step + 1} (loss ${lossValue}): lower --lr; the last good checkpoint (epoch ${state.epoch}) in ${outDir} is kept`);
         }
+        ema?.update(state.step);
         lossSum += lossValue * n;
         seen += n;
         state.step++;
@@ -164,7 +168,8 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
       };
       m.imagesPerSecond = seen / m.seconds;
       if (split.val.length > 0) {
-        const probs = predictProbabilities(model, images, split.val, norm);
+        const validate = () => predictProbabilities(model, images, split.val, norm);
+        const probs = ema ? await ema.applied(model, validate) : validate();
         const v = lossAndAccuracy(probs, labels, split.val);
         m.valLoss = v.loss;
         m.valAcc = v.acc;
@@ -182,7 +187,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
       } else {
         state.badEpochs++;
       }
-      const saved = await writeCheckpoint(outDir, model, optimizer, state);
+      const saved = await writeCheckpoint(outDir, model, optimizer, state, ema);
       bestFolder = saved.bestFolder;
       appendMetrics(outDir, m);
       opts.recorder?.epoch(m);
@@ -198,7 +203,8 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
     }
 
     // ---- the kept model: best validation loss (or last epoch when there is no validation)
-    if (bestFolder && state.bestEpoch !== state.epoch) await loadWeightsFrom(join(outDir, bestFolder), model);
+    if (bestFolder && state.bestEpoch !== state.epoch) await loadWeightsFrom(join(outDir, bestFolder), model, ema);
+    else if (ema) model.setWeights(ema.values());
     await saveModel(model, outDir, {
       classNames: CLASS_NAMES,
       inputScale: cfg.normalize === 'unit' ? 'unit' : 'standard',
@@ -228,6 +234,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
     // The trainee's `net` shares every layer with `model`, so disposing the model frees both.
     model.dispose();
     optimizer.dispose();
+    ema?.dispose();
   }
 }
 

@@ -1,0 +1,30 @@
+/**
+ * Named recipes: presets of the one training config (src/config.ts), applied as
+ * defaults ← recipe ← --config file ← flags. Each is chosen by measurement: see docs/RECIPES.md.
+ */
+import type { TrainConfigInput } from './config.ts';
+import { UserError } from './util/errors.ts';
+
+export interface Recipe {
+  description: string;
+  settings: Omit<TrainConfigInput, 'recipe'>;
+}
+
+/** ResNet-9 settings both residual tiers share (Page's recipe, scaled to one CPU). */
+const RESNET: Omit<TrainConfigInput, 'recipe'> = {
+  batchSize: 128, optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', warmupEpochs: 1,
+  labelSmoothing: 0.1, augmentShift: 2, augmentFlip: true, erasing: 0.5, ema: 0.999, normalize: 'standard',
+};
+
+export const RECIPES: Record<string, Recipe> = {
+  lenet5: { description: 'LeNet-5, AdamW, 30 epochs (the defaults): ~91.8% test', settings: {} },
+  fast: { description: 'ResNet-9-s (0.9M), SGD+Nesterov, cosine, 6 epochs: goal ≥ 94% test in ≤ 30 min on 2 cores', settings: { ...RESNET, model: 'resnet9_s', lr: 0.05, epochs: 6 } },
+  best: { description: 'ResNet-9 (1.6M), SGD+Nesterov, cosine, 16 epochs on all 60,000: goal ≥ 95% test in ≤ 90 min on 2 cores', settings: { ...RESNET, model: 'resnet9', lr: 0.05, epochs: 16, valSplit: 0 } },
+};
+
+/** The settings of recipe `name` (with its name, which run.json keeps), or a UserError naming the known ones. */
+export function recipeSettings(name: string): Record<string, unknown> {
+  const r = RECIPES[name];
+  if (!r) throw new UserError(`unknown recipe '${name}': choose one of ${Object.keys(RECIPES).join(', ')}`);
+  return { ...r.settings, recipe: name };
+}
