@@ -30,6 +30,9 @@ export function peerProblem(peer: string = DEFAULT_PEER): string | undefined {
   return `PyTorch does not import in ${PYTHON} (${last || `exit ${probe.status}`}): sudo apt-get install --reinstall ${PEER_PACKAGES}`;
 }
 
+/** Tasks compared by wall time (training to a point); the others by throughput. */
+const SECONDS_TASKS: readonly string[] = ['lenet5_train_epoch', 'resnet9_fast_epoch'];
+
 export interface Measurement extends Partial<WorkloadResult> {
   who: string; // 'pytorch' | backend name
   task: string;
@@ -107,7 +110,7 @@ export function runBench(o: { tasks: TaskName[]; backends: string[]; peer?: stri
     }
   }
   const rows: BenchRow[] = o.tasks.map((task) => {
-    const metric = task === 'lenet5_train_epoch' ? 'seconds' : 'images_per_s';
+    const metric = SECONDS_TASKS.includes(task) ? 'seconds' : 'images_per_s';
     const peer = measurements.find((m) => m.task === task && m.who === 'pytorch' && !m.skipped);
     const ours: BenchRow['ours'] = {};
     const ratio: BenchRow['ratio'] = {};
@@ -130,9 +133,10 @@ export function formatBench(r: BenchReport, backends: string[]): string {
     lines.push(`${row.task.padEnd(20)} ${row.metric.padEnd(13)} ${f(row.peer, 1).padStart(9)} ${backends.map((b) => `${f(row.ours[b], 1).padStart(9)} ${f(row.ratio[b]).padStart(6)}`).join(' ')}`);
   }
   lines.push('ratio = ours / pytorch: for seconds lower is better (goal ≤ 1.00), for images_per_s higher is better (goal ≥ 1.00)');
-  lines.push('peak memory (MiB):');
+  lines.push('peak memory (MiB) and, for training tasks, the test accuracy reached:');
   for (const m of r.measurements) {
-    lines.push(`  ${m.task.padEnd(20)} ${m.who.padEnd(8)} ${m.skipped ? `skipped: ${m.skipped}` : `${f(m.max_rss_mb, 0)} MiB, ${m.threads ?? '?'} threads`}`);
+    const acc = typeof m.test_accuracy === 'number' ? `, test accuracy ${(m.test_accuracy * 100).toFixed(2)}%` : '';
+    lines.push(`  ${m.task.padEnd(20)} ${m.who.padEnd(8)} ${m.skipped ? `skipped: ${m.skipped}` : `${f(m.max_rss_mb, 0)} MiB, ${m.threads ?? '?'} threads${acc}`}`);
   }
   return lines.join('\n');
 }

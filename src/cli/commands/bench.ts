@@ -7,11 +7,11 @@ import { emit, globals, parse, say, useBackend } from '../context.ts';
 export function register(program: Command): void {
   program.command('bench')
     .description('LeNet-5 training epoch, VGG16 forward throughput and peak memory: ours (native, wasm) vs PyTorch, with ratios')
-    .option('--tasks <list>', 'comma-separated: lenet5_train_epoch,vgg16_forward', 'lenet5_train_epoch,vgg16_forward')
+    .option('--tasks <list>', 'comma-separated: lenet5_train_epoch,vgg16_forward,resnet9_fast_epoch', 'lenet5_train_epoch,vgg16_forward')
     .option('--backends <list>', 'our backends to measure', 'native,wasm')
     .option('--peer <path>', `the PyTorch peer script, run with ${PYTHON} (needs: apt-get install ${PEER_PACKAGES})`, DEFAULT_PEER)
     .option('--no-peer', 'skip the PyTorch peer')
-    .option('--images <n>', 'time a partial LeNet-5 epoch of n images, scaled to 60,000 (quick look)', parse.int('--images', 64))
+    .option('--images <n>', 'time a partial training epoch of n images, scaled to 60,000 (quick look)', parse.int('--images', 64))
     .addOption(new Option('--worker <task>', 'internal: run one task in this process').hideHelp())
     .action(async (o: { tasks: string; backends: string; peer: string | false; images?: number; worker?: string }, cmd: Command) => {
       const g = globals(cmd);
