@@ -14,9 +14,10 @@ import { UserError } from './util/errors.ts';
  * layer than the config. src/config.test.ts checks that this list and the registry are the same.
  */
 export const MODEL_NAMES: readonly string[] = [
-  'lenet5', 'resnet9', 'resnet9_s', 'resnet9_xs', 'vgg16', 'resnet50v2', 'resnet101v2', 'resnet152v2',
+  'lenet5', 'vgg16', 'resnet50v2', 'resnet101v2', 'resnet152v2',
   'efficientnetb0', 'efficientnetb1', 'efficientnetb2', 'efficientnetb3', 'efficientnetb4', 'efficientnetb5', 'efficientnetb6', 'efficientnetb7',
   'mobilenet', 'mobilenet_0.25', 'mobilenet_0.50', 'mobilenet_0.75', 'mobilenet_1.00',
+  'resnet9', 'resnet9_s', 'resnet9_xs',
 ];
 
 export const TrainConfigSchema = z.strictObject({
