@@ -45,3 +45,19 @@ test('ResNet-9 is made of standard layers: plain tfjs rebuilds it from its JSON 
   m.dispose();
   copy.dispose();
 });
+
+test('a ResNet-9 training step\'s loss and gradients on native (fused batch norm, pooling) agree with cpu', async (t) => {
+  const { nativeReady, compareWithCpu } = await import('../backend/native/test_support.ts');
+  const skip = await nativeReady();
+  if (skip) return t.skip(skip);
+  await compareWithCpu('resnet9_xs step', () => {
+    const m = resnet9(RESNET9_VARIANTS.resnet9_xs, 'resnet9_xs', { seed: 11 });
+    const x = tf.randomUniform([6, 28, 28, 1], 0, 1, 'float32', 12);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32'), 10);
+    const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    const out = [value, ...vars.map((v) => grads[v.name])];
+    for (const w of m.weights) w.dispose();
+    return out;
+  }, { kernels: ['FmnistBatchNormTrain', 'FmnistBatchNormTrainGrad', 'MaxPoolGrad', 'Conv2DBackpropFilter'], atol: 2e-4 });
+});

@@ -9,9 +9,11 @@
  *   global max pool → dense `fc` (10) → ×0.125 `logits` (Rescaling) → softmax `predictions`
  *
  * A residual block is x + convbn(convbn(x)) at the stage's width (Page: after stages 1 and 3).
- * Only standard tfjs layers, so plain `tf.loadLayersModel` loads the saved model.
+ * Only standard tfjs layers, so plain `tf.loadLayersModel` loads the saved model (batch norm is
+ * tfjs' own, with a fused training path on the native backend: batch_norm.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch_norm.ts';
 
 export interface ResNet9Variant {
   description: string;
@@ -47,7 +49,7 @@ export function resnet9(variant: ResNet9Variant, name: string, opts: ResNet9Opti
   const init = () => tf.initializers.heNormal({ seed: seed === undefined ? undefined : seed + n++ });
   const convBn = (x: tf.SymbolicTensor, filters: number, id: string): tf.SymbolicTensor => {
     let y = tf.layers.conv2d({ name: `${id}_conv`, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init() }).apply(x) as tf.SymbolicTensor;
-    y = tf.layers.batchNormalization({ name: `${id}_bn`, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }).apply(y) as tf.SymbolicTensor;
+    y = batchNormalization({ name: `${id}_bn`, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }).apply(y) as tf.SymbolicTensor;
     return tf.layers.reLU({ name: `${id}_relu` }).apply(y) as tf.SymbolicTensor;
   };
   const input = tf.input({ shape: inputShape, name: 'input' });
@@ -61,7 +63,11 @@ export function resnet9(variant: ResNet9Variant, name: string, opts: ResNet9Opti
       x = tf.layers.add({ name: `${id}_add` }).apply([x, y]) as tf.SymbolicTensor;
     }
   }
-  x = tf.layers.globalMaxPooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
+  // Global max pooling as one max pool over the whole 3x3 map and a flatten: the same values, but
+  // its forward and gradient are native pooling kernels rather than tfjs' reduce-max and equality mask.
+  const [h, w] = [x.shape[1] as number, x.shape[2] as number];
+  x = tf.layers.maxPooling2d({ name: 'pool', poolSize: [h, w] }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ name: 'fc', units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed + n++ }) }).apply(x) as tf.SymbolicTensor;
   // Page's output scale: max-pooled ReLU features are large, and unscaled logits start overconfident.
   x = tf.layers.rescaling({ name: 'logits', scale: LOGIT_SCALE }).apply(x) as tf.SymbolicTensor;

@@ -1,18 +1,18 @@
 // FusedBatchNorm (tfjs' inference-style batch norm, also used inside training, where tfjs passes
 // the batch moments as mean/variance): y = (x - mean) * scale / sqrt(variance + eps) + offset,
 // with per-channel (last axis) statistics.
+//
+// A plain loop rather than oneDNN's batch_normalization_forward: with NHWC seen as [rows, C] and
+// few channels (24–192 in ResNet-9), oneDNN's nc-layout primitive took ~19 ms for a 128x28x28x24
+// batch, this loop ~2 ms (memory-bound; per-channel factors precomputed once).
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
 #include "kernels.h"
 
 namespace fmn {
-
-namespace {
-
-struct BatchNorm {
-  dnnl::batch_normalization_forward prim;
-  memory::desc data, stat;
-};
-
-}  // namespace
 
 // fusedBatchNorm(x, mean, variance, scale | null, offset | null, y, params: Int32Array[2], epsilon)
 // params: [rows, channels]; x is seen as [rows, channels] (every axis but the last flattened into
@@ -29,32 +29,22 @@ Napi::Value FusedBatchNorm(const Napi::CallbackInfo& info) {
   float* y = FloatArg(info, 5, rows * channels, "output");
   const float eps = static_cast<float>(NumberArg(info, 7, "varianceEpsilon"));
 
-  Key key("batch_norm");
-  key << rows << channels << static_cast<int64_t>(scale != nullptr) << static_cast<int64_t>(offset != nullptr)
-      << eps;
+  // Per channel: y = (x - mean) * k + b, k = scale / sqrt(variance + eps), b = offset.
+  std::vector<float> k(channels), b(channels);
+  for (int64_t c = 0; c < channels; c++) {
+    k[c] = (scale ? scale[c] : 1.0f) / std::sqrt(variance[c] + eps);
+    b[c] = offset ? offset[c] : 0.0f;
+  }
+  const float* kp = k.data();
+  const float* bp = b.data();
   ThreadScope threads(ThreadsFor(10.0 * rows * channels));
-  auto e = Cached<BatchNorm>(key, [&] {
-    auto e = std::make_shared<BatchNorm>();
-    e->data = memory::desc({rows, channels}, kF32, Tag::nc);
-    e->stat = memory::desc({channels}, kF32, Tag::x);
-    // use_global_stats: normalise with the given mean/variance rather than the batch's own.
-    auto flags = dnnl::normalization_flags::use_global_stats;
-    if (scale) flags |= dnnl::normalization_flags::use_scale;
-    if (offset) flags |= dnnl::normalization_flags::use_shift;
-    dnnl::batch_normalization_forward::desc d(prop_kind::forward_inference, e->data, eps, flags);
-    e->prim = dnnl::batch_normalization_forward(dnnl::batch_normalization_forward::primitive_desc(d, Engine()));
-    return e;
-  });
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, Wrap(e->data, x)},
-      {DNNL_ARG_MEAN, Wrap(e->stat, mean)},
-      {DNNL_ARG_VARIANCE, Wrap(e->stat, variance)},
-      {DNNL_ARG_DST, Wrap(e->data, y)},
-  };
-  if (scale) args.emplace(DNNL_ARG_SCALE, Wrap(e->stat, scale));
-  if (offset) args.emplace(DNNL_ARG_SHIFT, Wrap(e->stat, offset));
-  e->prim.execute(Stream(), args);
-  Stream().wait();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * channels;
+    float* yr = y + r * channels;
+#pragma omp simd
+    for (int64_t c = 0; c < channels; c++) yr[c] = (xr[c] - mean[c]) * kp[c] + bp[c];
+  }
   return info.Env().Undefined();
 }
 

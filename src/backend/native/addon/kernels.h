@@ -42,6 +42,8 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info);
 Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info);
 Napi::Value BatchMatMul(const Napi::CallbackInfo& info);
 Napi::Value FusedBatchNorm(const Napi::CallbackInfo& info);
+Napi::Value BatchNormTrain(const Napi::CallbackInfo& info);
+Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info);
 Napi::Value Softmax(const Napi::CallbackInfo& info);
 Napi::Value Eltwise(const Napi::CallbackInfo& info);
 Napi::Value Sum(const Napi::CallbackInfo& info);
