@@ -1,6 +1,6 @@
 /**
  * Named recipes: presets of the one training config (src/config.ts), applied as
- * defaults ← recipe ← --config file ← flags. Each is chosen by measurement: see docs/RECIPES.md.
+ * defaults ← recipe ← --config file ← flags. Each is chosen by measurement: docs/ARCHITECTURE.md, "ResNet-9 recipes".
  */
 import type { TrainConfigInput } from './config.ts';
 import { UserError } from './util/errors.ts';

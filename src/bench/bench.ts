@@ -32,6 +32,8 @@ export function peerProblem(peer: string = DEFAULT_PEER): string | undefined {
 
 /** Tasks compared by wall time (training to a point); the others by throughput. */
 const SECONDS_TASKS: readonly string[] = ['lenet5_train_epoch', 'resnet9_fast_epoch'];
+/** Tasks whose peer also takes --images (the LeNet-5 peer always trains its full epoch). */
+const PARTIAL_PEER_TASKS: readonly string[] = ['resnet9_fast_epoch'];
 
 export interface Measurement extends Partial<WorkloadResult> {
   who: string; // 'pytorch' | backend name
@@ -76,7 +78,7 @@ function runOurs(backend: string, task: TaskName, o: { threads?: number; dataDir
  * One task in the PyTorch peer. Its peak RSS comes from getrusage in a small wrapper that runs the
  * script with runpy and prints one more JSON line, {"max_rss_mb": …}, once the script returns.
  */
-function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: string }): Measurement {
+function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: string; images?: number }): Measurement {
   const problem = peerProblem(peer);
   if (problem) return { who: 'pytorch', task, skipped: problem };
   const wrapper = [
@@ -88,6 +90,7 @@ function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: 
   const args = ['-c', wrapper, peer, '--tasks', task];
   if (o.threads) args.push('--threads', String(o.threads));
   if (o.dataDir) args.push('--data-dir', o.dataDir);
+  if (o.images && PARTIAL_PEER_TASKS.includes(task)) args.push('--images', String(o.images));
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return { who: 'pytorch', task, skipped: r.stderr.trim().split('\n').pop() ?? 'failed' };
   const objs = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
