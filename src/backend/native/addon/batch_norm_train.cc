@@ -69,14 +69,7 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
     k[c] = static_cast<float>((gamma ? gamma[c] : 1.0) / std::sqrt(var + eps));
     b[c] = beta ? beta[c] : 0.0f;
   }
-  const float *kp = k.data(), *mp = mf.data(), *bp = b.data();
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = x + r * channels;
-    float* yr = y + r * channels;
-#pragma omp simd
-    for (int64_t c = 0; c < channels; c++) yr[c] = (xr[c] - mp[c]) * kp[c] + bp[c];
-  }
+  NormalizeRows(x, mf.data(), k.data(), b.data(), y, rows, channels, threads);
   return info.Env().Undefined();
 }
 

@@ -14,6 +14,16 @@
 
 namespace fmn {
 
+void NormalizeRows(const float* x, const float* mean, const float* k, const float* b, float* y, int64_t rows, int64_t channels, int threads) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * channels;
+    float* yr = y + r * channels;
+#pragma omp simd
+    for (int64_t c = 0; c < channels; c++) yr[c] = (xr[c] - mean[c]) * k[c] + b[c];
+  }
+}
+
 // fusedBatchNorm(x, mean, variance, scale | null, offset | null, y, params: Int32Array[2], epsilon)
 // params: [rows, channels]; x is seen as [rows, channels] (every axis but the last flattened into
 // rows, which is exactly NHWC's per-channel normalisation).
@@ -35,16 +45,7 @@ Napi::Value FusedBatchNorm(const Napi::CallbackInfo& info) {
     k[c] = (scale ? scale[c] : 1.0f) / std::sqrt(variance[c] + eps);
     b[c] = offset ? offset[c] : 0.0f;
   }
-  const float* kp = k.data();
-  const float* bp = b.data();
-  ThreadScope threads(ThreadsFor(10.0 * rows * channels));
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = x + r * channels;
-    float* yr = y + r * channels;
-#pragma omp simd
-    for (int64_t c = 0; c < channels; c++) yr[c] = (xr[c] - mean[c]) * kp[c] + bp[c];
-  }
+  NormalizeRows(x, mean, k.data(), b.data(), y, rows, channels, ThreadsFor(10.0 * rows * channels));
   return info.Env().Undefined();
 }
 
