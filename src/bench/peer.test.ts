@@ -173,12 +173,12 @@ test('the peer\'s ResNet-9 recipe is the `fast` recipe of src/recipes.ts, and it
 
 test('fmnist bench trains ResNet-9 with the fast recipe in the peer and natively on tiny data, side by side', (t) => {
   if (skipReason) return t.skip(skipReason);
-  const dir = dataset(256, 20);
+  const dir = dataset(128, 20);
   try {
     const report = runBench({ tasks: ['resnet9_fast_epoch'], backends: ['native'], threads: 1, dataDir: dir, say: () => {} });
     for (const m of report.measurements) {
       assert.equal(m.skipped, undefined, `${m.who}: ${m.skipped}`);
-      assert.equal(m.images, 256, m.who);
+      assert.equal(m.images, 128, m.who);
       assert.equal(m.batch, 128, m.who);
       assert.ok((m.seconds ?? 0) > 0 && (m.max_rss_mb ?? 0) > 20, `${m.who}: ${m.seconds} s, ${m.max_rss_mb} MiB`);
       const acc = m.test_accuracy as number;
