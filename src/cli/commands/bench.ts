@@ -6,7 +6,7 @@ import { emit, globals, parse, say, useBackend } from '../context.ts';
 
 export function register(program: Command): void {
   program.command('bench')
-    .description('LeNet-5 training epoch, VGG16 forward throughput and peak memory: ours (native, wasm) vs PyTorch, with ratios')
+    .description('LeNet-5 training epoch, VGG16 forward throughput, ResNet-9 time to accuracy (resnet9_fast_epoch) and peak memory: ours (native, wasm) vs PyTorch, with ratios')
     .option('--tasks <list>', 'comma-separated: lenet5_train_epoch,vgg16_forward,resnet9_fast_epoch', 'lenet5_train_epoch,vgg16_forward')
     .option('--backends <list>', 'our backends to measure', 'native,wasm')
     .option('--peer <path>', `the PyTorch peer script, run with ${PYTHON} (needs: apt-get install ${PEER_PACKAGES})`, DEFAULT_PEER)
