@@ -31,10 +31,15 @@ Tasks (TASKS below; a new workload is one more entry there):
                         steps, then --steps timed ones. resnet152v2_train_step runs torchvision's
                         resnet152 (v1: same depth, widths and cost as Keras' ResNet152V2). These
                         need torchvision (sudo apt-get install python3-torchvision).
+  resnet9_fast_epoch    ResNet-9-s (widths 24-48-96-192) trained with `fmnist train --recipe fast`'s
+                        recipe (FAST_RECIPE below, the same as src/recipes.ts) for
+                        RESNET9_BENCH_EPOCHS epoch over all training images, then its test accuracy
+                        (EMA weights): wall seconds of the training epochs, images/s, accuracy
 """
 import argparse
 import gzip
 import json
+import math
 import os
 import sys
 import time
@@ -193,6 +198,122 @@ def backbone_classifier(task, name):
     return nn.Sequential(features, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, NUM_CLASSES))
 
 
+RESNET9_S_WIDTHS = (24, 48, 96, 192)
+RESNET9_BLOCKS = (1, 0, 1)  # residual blocks after each stage (Page: after stages 1 and 3)
+
+
+def conv_bn(c_in, c_out):
+    # momentum 0.1 in PyTorch's sense = Keras/tfjs momentum 0.9; eps as src/models/resnet9.ts
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                         nn.BatchNorm2d(c_out, eps=1e-5, momentum=0.1), nn.ReLU())
+
+
+class Residual(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.body = nn.Sequential(conv_bn(c, c), conv_bn(c, c))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class ResNet9(nn.Module):
+    """src/models/resnet9.ts: prep conv, three stages of conv-BN-ReLU + max pool 2 (+ residual
+    blocks), global max pool, linear, logits x 0.125."""
+
+    def __init__(self, widths=RESNET9_S_WIDTHS, blocks=RESNET9_BLOCKS):
+        super().__init__()
+        layers = [conv_bn(1, widths[0])]
+        for s in range(1, 4):
+            layers += [conv_bn(widths[s - 1], widths[s]), nn.MaxPool2d(2)]
+            layers += [Residual(widths[s]) for _ in range(blocks[s - 1])]
+        self.features = nn.Sequential(*layers, nn.AdaptiveMaxPool2d(1), nn.Flatten())
+        self.fc = nn.Linear(widths[3], NUM_CLASSES)
+
+    def forward(self, x):
+        return self.fc(self.features(x)) * 0.125
+
+
+# ---- the `fast` recipe (src/recipes.ts; src/bench/peer.test.ts checks they agree)
+
+FAST_RECIPE = {"batchSize": 128, "lr": 0.05, "momentum": 0.9, "weightDecay": 5e-4, "warmupEpochs": 1,
+               "labelSmoothing": 0.1, "augmentShift": 2, "augmentFlip": True, "erasing": 0, "ema": 0.999,
+               "normalize": "standard", "schedule": "cosine", "optimizer": "sgd"}
+RESNET9_BENCH_EPOCHS = 1
+
+
+def learning_rate(r, step, total, warmup):
+    """src/train/schedule.ts: linear warm-up from lr/10, then cosine to lr/100."""
+    lr = r["lr"]
+    if step < warmup:
+        return lr * (0.1 + 0.9 * step / warmup)
+    t = (step - warmup) / (total - warmup) if total > warmup else 1
+    floor = lr / 100
+    return floor + (lr - floor) * 0.5 * (1 + math.cos(math.pi * min(1, t)))
+
+
+def augment(x, r, gen, background):
+    """src/data/preprocess.ts fillBatch: shifts of ±augmentShift px (background fill), flips, then
+    random erasing (2-40% of the image, aspect 0.3-3.3, set to the background value)."""
+    n, _, side, _ = x.shape
+    s = r["augmentShift"]
+    padded = F.pad(x, (s, s, s, s), value=background)
+    out = torch.empty_like(x)
+    offsets = torch.randint(0, 2 * s + 1, (n, 2), generator=gen).tolist()
+    flips = (torch.rand(n, generator=gen) < 0.5).tolist()
+    erase = torch.rand(n, 5, generator=gen).tolist()
+    for i in range(n):
+        dy, dx = offsets[i]
+        img = padded[i, :, dy:dy + side, dx:dx + side]
+        out[i] = img.flip(-1) if r["augmentFlip"] and flips[i] else img
+        p, a, asp, py, px = erase[i]
+        if p < r["erasing"]:
+            area = (0.02 + a * 0.38) * side * side
+            aspect = math.exp(math.log(0.3) + asp * 2 * math.log(1 / 0.3))
+            h = min(side, max(1, round(math.sqrt(area * aspect))))
+            w = min(side, max(1, round(math.sqrt(area / aspect))))
+            y0 = int(py * (side - h + 1))
+            x0 = int(px * (side - w + 1))
+            out[i, :, y0:y0 + h, x0:x0 + w] = background
+    return out
+
+
+def train_recipe(model, x, y, r, epochs, background, seed=0):
+    """SGD with Nesterov momentum, decoupled weight decay on conv/linear weights, label
+    smoothing, the schedule and augmentation above, EMA of every parameter and buffer (decay warmed
+    up as (1 + t) / (10 + t), src/train/ema.ts). Returns (each epoch's seconds, the EMA state)."""
+    gen = torch.Generator().manual_seed(seed)
+    decayed = [p for name, p in model.named_parameters() if p.dim() > 1]
+    opt = torch.optim.SGD(model.parameters(), lr=r["lr"], momentum=r["momentum"], nesterov=True)
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items() if v.dtype.is_floating_point}
+    n = len(x)
+    steps_per_epoch = (n + r["batchSize"] - 1) // r["batchSize"]
+    total, warmup = steps_per_epoch * epochs, round(r["warmupEpochs"] * steps_per_epoch)
+    step, times = 0, []
+    model.train()
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        order = torch.randperm(n, generator=gen)
+        for start in range(0, n, r["batchSize"]):
+            idx = order[start:start + r["batchSize"]]
+            lr = learning_rate(r, step, total, warmup)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            opt.zero_grad()
+            F.cross_entropy(model(augment(x[idx], r, gen, background)), y[idx], label_smoothing=r["labelSmoothing"]).backward()
+            opt.step()
+            with torch.no_grad():
+                for p in decayed:
+                    p.mul_(1 - lr * r["weightDecay"])
+                d = min(r["ema"], (1 + step) / (10 + step))
+                for k, v in model.state_dict().items():
+                    if k in ema:
+                        ema[k].mul_(d).add_(v, alpha=1 - d)
+            step += 1
+        times.append(time.perf_counter() - t0)
+    return times, ema
+
+
 # ---- shared measuring helpers
 
 def train_epochs(model, x, y, epochs, batch, lr=1e-3, on_epoch=None):
@@ -314,6 +435,23 @@ def lenet5_test_accuracy(run):
     return {"epochs": len(times), "accuracy": round(accuracy(model, x, y), 4)}
 
 
+def resnet9_fast_epoch(run):
+    x, y = run.data("train")
+    r = FAST_RECIPE
+    mean, std = float(x.mean()), float(x.std())  # normalize: standard, from the training images
+    full = len(x)
+    if run.args.images:  # a quick look: the first N images; seconds scaled to the full set, as ours
+        x, y = x[:run.args.images], y[:run.args.images]
+    torch.manual_seed(0)
+    model = ResNet9()
+    times, ema = train_recipe(model, (x - mean) / std, y, r, RESNET9_BENCH_EPOCHS, background=-mean / std)
+    model.load_state_dict(ema, strict=False)
+    xt, yt = run.data("test")
+    seconds = sum(times)
+    return timing(seconds * full / len(x), full * len(times), model="resnet9_s", epochs=len(times), batch=r["batchSize"],
+                  images=len(x), test_accuracy=round(accuracy(model, (xt - mean) / std, yt), 4))
+
+
 def vgg16_forward(run, side=32, batch=256):
     torch.manual_seed(0)
     seconds = forward_seconds(vgg16_base(), (3, side, side), batch)
@@ -345,6 +483,7 @@ TASKS = {
     "vgg16_forward": vgg16_forward,
     "lenet5_test_accuracy": lenet5_test_accuracy,
     **{task: train_step_task(task) for task in TRAIN_STEPS},
+    "resnet9_fast_epoch": resnet9_fast_epoch,
 }
 DEFAULT_TASKS = ["lenet5_train_epoch", "vgg16_forward"]
 
@@ -358,6 +497,7 @@ def parse_args(argv=None):
     ap.add_argument("--steps", type=int, default=5, help="timed steps of the *_train_step tasks")
     ap.add_argument("--accuracy", action="store_true", help="also run lenet5_test_accuracy")
     ap.add_argument("--epochs", type=int, default=10, help="LeNet-5 epochs before the test accuracy")
+    ap.add_argument("--images", type=int, help="resnet9_fast_epoch: train on the first N images only (seconds scaled to all)")
     ap.add_argument("--list", action="store_true", help="print the task names and exit")
     args = ap.parse_args(argv)
     args.task_list = [t.strip() for t in args.tasks.split(",") if t.strip()]

@@ -18,6 +18,7 @@ export const MODEL_NAMES: readonly string[] = [
   'efficientnetb0', 'efficientnetb1', 'efficientnetb2', 'efficientnetb3', 'efficientnetb4', 'efficientnetb5', 'efficientnetb6', 'efficientnetb7',
   'mobilenet', 'mobilenet_0.25', 'mobilenet_0.50', 'mobilenet_0.75', 'mobilenet_1.00',
   'mobilenetv2',
+  'resnet9', 'resnet9_s', 'resnet9_xs',
 ];
 
 export const TrainConfigSchema = z.strictObject({
@@ -47,6 +48,10 @@ export const TrainConfigSchema = z.strictObject({
   augmentShift: z.number().int().min(0).max(8).default(1),
   /** Random horizontal flips (clothing is left/right symmetric enough). */
   augmentFlip: z.boolean().default(true),
+  /** Random erasing (Zhong et al. 2017, as cutout: the rectangle becomes background): probability per image (0 = off). */
+  erasing: z.number().min(0).max(1).default(0),
+  /** Exponential moving average of the weights (decay per step; 0 = off): validation and the saved model use the average. */
+  ema: z.number().min(0).max(0.99999).default(0),
   /** Input scaling: unit = x/255, standard = (x/255 - mean)/std with the training-set mean/std. */
   normalize: z.enum(['unit', 'standard']).default('unit'),
   /** Fraction of the training set held out (stratified) for validation; 0 = none. */
@@ -82,6 +87,9 @@ export const TrainConfigSchema = z.strictObject({
   preprocess: z.enum(['auto', 'caffe', 'tf', 'torch', 'none', 'unit', 'raw']).default('auto'),
   /** Run the base's BatchNormalization in training mode while its weights are frozen or fine-tuned (ablation: the published study's likely mistake). */
   baseTraining: z.boolean().default(false),
+
+  /** The named recipe (src/recipes.ts) these settings started from, as a label; null = the defaults. */
+  recipe: z.string().nullable().default(null),
 });
 
 /** The input size a transfer configuration's base runs at. */
@@ -95,6 +103,7 @@ function checkTransfer(cfg: TrainConfig, origin: string): void {
     return;
   }
   if (cfg.model !== 'lenet5') throw new UserError(`${origin}: 'model' ${cfg.model} and 'base' ${cfg.base} are both set; a transfer run's architecture is its base (drop 'model')`);
+  if (cfg.ema > 0) throw new UserError(`${origin}: 'ema' is not supported for transfer runs (their trained layers change between phases)`);
   if (cfg.normalize !== 'unit') throw new UserError(`${origin}: a transfer model scales its inputs itself ('preprocess'); 'normalize' must stay unit`);
   if (cfg.mode === 'scratch' && cfg.weights !== null) throw new UserError(`${origin}: mode scratch trains from random weights; drop 'weights' ${cfg.weights} (or use mode finetune)`);
   if (cfg.mode === 'finetune' && cfg.headEpochs >= cfg.epochs) throw new UserError(`${origin}: finetune needs more epochs (${cfg.epochs}) than head epochs (${cfg.headEpochs}) to unfreeze the base`);

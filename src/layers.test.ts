@@ -15,7 +15,7 @@ const SRC = dirname(fileURLToPath(import.meta.url));
 /** Lowest first. Folders on one line are one layer: they do not import each other. */
 export const LAYERS: string[][] = [
   ['util'],
-  ['config'],
+  ['config', 'recipes'],
   ['draw'],
   ['data'],
   ['backend'],

@@ -30,6 +30,11 @@ export function peerProblem(peer: string = DEFAULT_PEER): string | undefined {
   return `PyTorch does not import in ${PYTHON} (${last || `exit ${probe.status}`}): sudo apt-get install --reinstall ${PEER_PACKAGES}`;
 }
 
+/** Tasks compared by wall time (training to a point); the others by throughput. */
+const SECONDS_TASKS: readonly string[] = ['lenet5_train_epoch', 'resnet9_fast_epoch'];
+/** Tasks whose peer also takes --images (the LeNet-5 peer always trains its full epoch). */
+const PARTIAL_PEER_TASKS: readonly string[] = ['resnet9_fast_epoch'];
+
 export interface Measurement extends Partial<WorkloadResult> {
   who: string; // 'pytorch' | backend name
   task: string;
@@ -74,7 +79,7 @@ function runOurs(backend: string, task: TaskName, o: { threads?: number; dataDir
  * One task in the PyTorch peer. Its peak RSS comes from getrusage in a small wrapper that runs the
  * script with runpy and prints one more JSON line, {"max_rss_mb": …}, once the script returns.
  */
-function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: string; steps?: number }): Measurement {
+function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: string; images?: number; steps?: number }): Measurement {
   const problem = peerProblem(peer);
   if (problem) return { who: 'pytorch', task, skipped: problem };
   const wrapper = [
@@ -87,6 +92,7 @@ function runPeer(peer: string, task: TaskName, o: { threads?: number; dataDir?: 
   if (o.threads) args.push('--threads', String(o.threads));
   if (o.dataDir) args.push('--data-dir', o.dataDir);
   if (o.steps) args.push('--steps', String(o.steps));
+  if (o.images && PARTIAL_PEER_TASKS.includes(task)) args.push('--images', String(o.images));
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return { who: 'pytorch', task, skipped: r.stderr.trim().split('\n').pop() ?? 'failed' };
   const objs = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -109,7 +115,7 @@ export function runBench(o: { tasks: TaskName[]; backends: string[]; peer?: stri
     }
   }
   const rows: BenchRow[] = o.tasks.map((task) => {
-    const metric = task === 'lenet5_train_epoch' ? 'seconds' : 'images_per_s';
+    const metric = SECONDS_TASKS.includes(task) ? 'seconds' : 'images_per_s';
     const peer = measurements.find((m) => m.task === task && m.who === 'pytorch' && !m.skipped);
     const ours: BenchRow['ours'] = {};
     const ratio: BenchRow['ratio'] = {};
@@ -132,9 +138,10 @@ export function formatBench(r: BenchReport, backends: string[]): string {
     lines.push(`${row.task.padEnd(26)} ${row.metric.padEnd(13)} ${f(row.peer, 1).padStart(9)} ${backends.map((b) => `${f(row.ours[b], 1).padStart(9)} ${f(row.ratio[b]).padStart(6)}`).join(' ')}`);
   }
   lines.push('ratio = ours / pytorch: for seconds lower is better (goal ≤ 1.00), for images_per_s higher is better (goal ≥ 1.00)');
-  lines.push('peak memory (MiB):');
+  lines.push('peak memory (MiB) and, for training tasks, the test accuracy reached:');
   for (const m of r.measurements) {
-    lines.push(`  ${m.task.padEnd(26)} ${m.who.padEnd(8)} ${m.skipped ? `skipped: ${m.skipped}` : `${f(m.max_rss_mb, 0)} MiB, ${m.threads ?? '?'} threads`}`);
+    const acc = typeof m.test_accuracy === 'number' ? `, test accuracy ${(m.test_accuracy * 100).toFixed(2)}%` : '';
+    lines.push(`  ${m.task.padEnd(26)} ${m.who.padEnd(8)} ${m.skipped ? `skipped: ${m.skipped}` : `${f(m.max_rss_mb, 0)} MiB, ${m.threads ?? '?'} threads${acc}`}`);
   }
   return lines.join('\n');
 }

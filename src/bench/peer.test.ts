@@ -179,3 +179,42 @@ test('peer says in one line that a training-step task needs torchvision when it 
   assert.ok(!err.includes('\n'), err);
   assert.match(err, /^peer_pytorch: vgg16_train_step needs torchvision \(.*\): sudo apt-get install python3-torchvision$/);
 });
+
+test('the peer\'s ResNet-9 recipe is the `fast` recipe of src/recipes.ts, and its network has ours\' parameter count', async (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const { RECIPES } = await import('../recipes.ts');
+  const { RESNET9_BENCH_EPOCHS } = await import('./workloads.ts');
+  const { buildModel } = await import('../models/index.ts');
+  const r = withPeer('m = peer["ResNet9"]()\nprint(json.dumps({"recipe": peer["FAST_RECIPE"], "epochs": peer["RESNET9_BENCH_EPOCHS"], "params": sum(p.numel() for p in m.parameters()), "buffers": sum(b.numel() for n, b in m.named_buffers() if "running" in n)}))');
+  assert.equal(r.status, 0, String(r.stderr));
+  const out = JSON.parse(String(r.stdout));
+  const fast = RECIPES.fast.settings as Record<string, unknown>;
+  for (const [k, v] of Object.entries(out.recipe)) assert.deepEqual(v, fast[k], `FAST_RECIPE.${k}`);
+  for (const [k, v] of Object.entries(fast)) if (k !== 'model' && k !== 'epochs') assert.ok(k in out.recipe, `the peer lacks the recipe's ${k}`);
+  assert.equal(fast.model, 'resnet9_s');
+  assert.equal(out.epochs, RESNET9_BENCH_EPOCHS);
+  const ours = await buildModel('resnet9_s', { fastInit: true });
+  assert.equal(out.params + out.buffers, ours.countParams(), 'parameters + batch-norm statistics');
+  ours.dispose();
+});
+
+test('fmnist bench trains ResNet-9 with the fast recipe in the peer and natively on tiny data, side by side', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const dir = dataset(128, 20);
+  try {
+    const report = runBench({ tasks: ['resnet9_fast_epoch'], backends: ['native'], threads: 1, dataDir: dir, say: () => {} });
+    for (const m of report.measurements) {
+      assert.equal(m.skipped, undefined, `${m.who}: ${m.skipped}`);
+      assert.equal(m.images, 128, m.who);
+      assert.equal(m.batch, 128, m.who);
+      assert.ok((m.seconds ?? 0) > 0 && (m.max_rss_mb ?? 0) > 20, `${m.who}: ${m.seconds} s, ${m.max_rss_mb} MiB`);
+      const acc = m.test_accuracy as number;
+      assert.ok(acc >= 0 && acc <= 1 && Math.abs(acc * 20 - Math.round(acc * 20)) < 0.01, `${m.who}: accuracy ${acc} is k/20`);
+    }
+    const row = report.rows[0];
+    assert.equal(row.metric, 'seconds');
+    assert.equal(row.ratio.native, row.ours.native! / row.peer!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,6 +3,9 @@
  * (its TASKS table; a task added here wants its entry there under the same name):
  *   lenet5_train_epoch  LeNet-5, Adam 1e-3, batch 64, one epoch over the 60,000 training images
  *                       (the second epoch is timed, after one to warm caches, as the peer does)
+ *   resnet9_fast_epoch  ResNet-9-s trained by `fmnist train --recipe fast` for RESNET9_BENCH_EPOCHS epoch on
+ *                       all 60,000 training images (no validation split), then its test accuracy
+ *                       (the peer: the same network, recipe and epochs; time to accuracy, side by side)
  *   vgg16_forward       VGG16 conv base (include_top=False), 32x32x3 inputs, batch 256
  *                       (one warm-up pass, then one timed pass, as the peer does)
  *   *_train_step        one training step of a seed backbone (TRAIN_STEPS: VGG16 32x32 batch 64,
@@ -14,13 +17,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist } from '../data/dataset.ts';
-import { batchSlices, fillBatch, oneHot } from '../data/preprocess.ts';
+import { batchSlices, fillBatch, normalizationFor, oneHot } from '../data/preprocess.ts';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/source.ts';
 import { buildModel } from '../models/index.ts';
 import { lenet5 } from '../models/lenet5.ts';
 import { makeOptimizer } from '../train/optimizer.ts';
 import { prepareTrainee, trainStep } from '../train/step.ts';
 import { Rng } from '../util/rng.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mergeConfig } from '../config.ts';
+import { recipeSettings } from '../recipes.ts';
+import { train } from '../train/train.ts';
+import { loadModel, readModelMetadata } from '../store/model_io.ts';
+import { lossAndAccuracy, predictProbabilities } from '../models/predict.ts';
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
@@ -125,13 +136,44 @@ export async function trainStepWorkload(task: TrainStepTask, opts: { steps?: num
   return { task, model: name, input: [side, side, 3], batch, steps, params, seconds: round(seconds), images_per_s: round((batch * steps) / seconds, 1) };
 }
 
+/** Epochs of the ResNet-9 workload (the peer's RESNET9_BENCH_EPOCHS must agree). */
+export const RESNET9_BENCH_EPOCHS = 1;
+
+/**
+ * The `fast` recipe through the training loop itself (augmentation, EMA, checkpoints and all),
+ * for RESNET9_BENCH_EPOCHS epochs on the whole training set (or a stratified --images of it),
+ * then the saved model's test accuracy. seconds: the training epochs' wall time, scaled to
+ * 60,000 images for a partial set.
+ */
+export async function resnet9FastEpoch(opts: { dataDir?: string; images?: number }): Promise<WorkloadResult> {
+  const data = loadFashionMnist({ dataDir: opts.dataDir });
+  const n = Math.min(opts.images ?? data.train.count, data.train.count);
+  const config = mergeConfig(recipeSettings('fast'), { epochs: RESNET9_BENCH_EPOCHS, valSplit: 0, limit: n < data.train.count ? n : null }, 'recipe fast');
+  const outDir = mkdtempSync(join(tmpdir(), 'fmnist-bench-resnet9-'));
+  try {
+    const r = await train({ config, outDir, data });
+    const seconds = r.epochs.reduce((a, e) => a + e.seconds, 0);
+    const model = await loadModel(outDir);
+    const test = Int32Array.from({ length: data.test.count }, (_, i) => i);
+    const { acc } = lossAndAccuracy(predictProbabilities(model, data.test.images, test, normalizationFor(readModelMetadata(outDir))), data.test.labels, test);
+    model.dispose();
+    return {
+      task: 'resnet9_fast_epoch', model: config.model, epochs: config.epochs, batch: config.batchSize, images: n,
+      seconds: round((seconds * data.train.count) / n), images_per_s: round((n * config.epochs) / seconds, 1), test_accuracy: round(acc, 4),
+    };
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 type Workload = (opts: { dataDir?: string; images?: number; steps?: number }) => Promise<WorkloadResult>;
 
-export const WORKLOADS: Record<'lenet5_train_epoch' | 'vgg16_forward' | TrainStepTask, Workload> = {
+export const WORKLOADS: Record<'lenet5_train_epoch' | 'vgg16_forward' | 'resnet9_fast_epoch' | TrainStepTask, Workload> = {
   lenet5_train_epoch: lenet5TrainEpoch,
   vgg16_forward: () => vgg16Forward({}),
   ...(Object.fromEntries(Object.keys(TRAIN_STEPS).map((t) => [t, (o: { steps?: number }) => trainStepWorkload(t as TrainStepTask, o)])) as Record<TrainStepTask, Workload>),
+  resnet9_fast_epoch: (o) => resnet9FastEpoch(o),
 };
 export type TaskName = keyof typeof WORKLOADS;

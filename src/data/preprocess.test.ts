@@ -57,6 +57,42 @@ test('augmentation shifts within ±shift pixels, flips mirror columns, and is se
   assert.deepEqual(a, b, 'same seed, same augmentation');
 });
 
+test('random erasing: one background rectangle of 2–40% of the image with probability p, seeded', () => {
+  const norm = { kind: 'standard' as const, mean: 0.25, std: 0.5 };
+  const background = Math.fround((0 - 0.25) / 0.5);
+  const plain = new Float32Array(784);
+  fillBatch(images(), [1], plain, norm);
+  let erased = 0;
+  const trials = 400;
+  for (let seed = 0; seed < trials; seed++) {
+    const out = new Float32Array(784);
+    fillBatch(images(), [1], out, norm, { rng: new Rng(seed), shift: 0, flip: false, erasing: 0.5 });
+    const cells = [...out.keys()].filter((i) => out[i] !== plain[i]);
+    if (cells.length === 0) continue;
+    erased++;
+    assert.ok(cells.every((i) => out[i] === background), 'erased pixels are the background value');
+    const rows = cells.map((i) => Math.floor(i / 28));
+    const cols = cells.map((i) => i % 28);
+    const h = Math.max(...rows) - Math.min(...rows) + 1;
+    const w = Math.max(...cols) - Math.min(...cols) + 1;
+    assert.equal(cells.length, h * w, 'a filled rectangle');
+    // 2–40% of 784 pixels before rounding each side and clipping to the image.
+    assert.ok(cells.length >= 9 && cells.length <= 0.4 * 784 * 1.2, `area ${cells.length}`);
+  }
+  assert.ok(Math.abs(erased / trials - 0.5) < 0.08, `erased ${erased} of ${trials}`);
+  const a = new Float32Array(784);
+  const b = new Float32Array(784);
+  fillBatch(images(), [1], a, norm, { rng: new Rng(3), shift: 1, flip: true, erasing: 1 });
+  fillBatch(images(), [1], b, norm, { rng: new Rng(3), shift: 1, flip: true, erasing: 1 });
+  assert.deepEqual(a, b, 'same seed, same rectangle');
+  // Off (0 or absent), it draws nothing: runs without it keep their random stream.
+  const r0 = new Rng(5);
+  const r1 = new Rng(5);
+  fillBatch(images(), [0], a, norm, { rng: r0, shift: 1, flip: true, erasing: 0 });
+  fillBatch(images(), [0], b, norm, { rng: r1, shift: 1, flip: true });
+  assert.equal(r0.state, r1.state);
+});
+
 test('tensors are NHWC; pretrained inputs are resized and grey→RGB', () => {
   const x = imagesToTensor(images(), { kind: 'unit', mean: 0, std: 1 });
   assert.deepEqual(x.shape, [2, 28, 28, 1]);

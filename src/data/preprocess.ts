@@ -50,6 +50,24 @@ export interface Augmentation {
   shift: number;
   /** Mirror left↔right with probability 1/2. */
   flip: boolean;
+  /** Random erasing: probability that one rectangle of the image becomes background (0 or absent = off). */
+  erasing?: number;
+}
+
+/**
+ * Random erasing (Zhong et al. 2017) with cutout's fill: a rectangle of 2–40% of the image, aspect
+ * ratio between 0.3 and 3.3 (log-uniform), clipped to the image, placed uniformly, set to the
+ * background value (pixel 0 after scaling) — the "nothing there" of Fashion-MNIST's black ground.
+ */
+function eraseRect(out: Float32Array, dst: number, rng: Rng, background: number): void {
+  const S = IMAGE_SIZE;
+  const area = (0.02 + rng.next() * 0.38) * PIXELS;
+  const aspect = Math.exp(Math.log(0.3) + rng.next() * 2 * Math.log(1 / 0.3));
+  const h = Math.min(S, Math.max(1, Math.round(Math.sqrt(area * aspect))));
+  const w = Math.min(S, Math.max(1, Math.round(Math.sqrt(area / aspect))));
+  const y0 = rng.int(S - h + 1);
+  const x0 = rng.int(S - w + 1);
+  for (let y = y0; y < y0 + h; y++) out.fill(background, dst + y * S + x0, dst + y * S + x0 + w);
 }
 
 /**
@@ -65,20 +83,22 @@ export function fillBatch(images: Uint8Array, indices: ArrayLike<number>, out: F
     const dst = b * PIXELS;
     if (!aug || (aug.shift === 0 && !aug.flip)) {
       for (let p = 0; p < PIXELS; p++) out[dst + p] = images[src + p] * scale + offset;
-      continue;
-    }
-    const dy = aug.shift ? aug.rng.int(2 * aug.shift + 1) - aug.shift : 0;
-    const dx = aug.shift ? aug.rng.int(2 * aug.shift + 1) - aug.shift : 0;
-    const flip = aug.flip && aug.rng.next() < 0.5;
-    for (let y = 0; y < S; y++) {
-      const sy = y - dy;
-      for (let x = 0; x < S; x++) {
-        const sx0 = x - dx;
-        const sx = flip ? S - 1 - sx0 : sx0;
-        const inside = sy >= 0 && sy < S && sx >= 0 && sx < S;
-        out[dst + y * S + x] = (inside ? images[src + sy * S + sx] : 0) * scale + offset;
+    } else {
+      const dy = aug.shift ? aug.rng.int(2 * aug.shift + 1) - aug.shift : 0;
+      const dx = aug.shift ? aug.rng.int(2 * aug.shift + 1) - aug.shift : 0;
+      const flip = aug.flip && aug.rng.next() < 0.5;
+      for (let y = 0; y < S; y++) {
+        const sy = y - dy;
+        for (let x = 0; x < S; x++) {
+          const sx0 = x - dx;
+          const sx = flip ? S - 1 - sx0 : sx0;
+          const inside = sy >= 0 && sy < S && sx >= 0 && sx < S;
+          out[dst + y * S + x] = (inside ? images[src + sy * S + sx] : 0) * scale + offset;
+        }
       }
     }
+    // Drawn only when erasing is on, so runs without it keep their random stream.
+    if (aug?.erasing && aug.rng.next() < aug.erasing) eraseRect(out, dst, aug.rng, offset);
   }
   return indices.length;
 }

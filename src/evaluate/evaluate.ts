@@ -23,6 +23,8 @@ const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 export interface EvaluationReport extends Metrics {
   model: string;
   split: 'test' | 'val';
+  /** Flip test-time augmentation (mean of the image's and its mirror's probabilities). */
+  tta: boolean;
   files: { metrics: string; confusionJson: string; confusionPng: string; confusionSvg: string; mistakesPng: string };
 }
 
@@ -36,7 +38,9 @@ function evaluationSet(split: 'test' | 'val', meta: Record<string, unknown>, dat
   return { images: data.train.images, labels: data.train.labels, indices: val };
 }
 
-export async function evaluateModel(dir: string, split: 'test' | 'val', data: FashionMnist, outDir = join(dir, `eval-${split}`)): Promise<EvaluationReport> {
+export async function evaluateModel(dir: string, split: 'test' | 'val', data: FashionMnist, outDir?: string, o: { tta?: boolean } = {}): Promise<EvaluationReport> {
+  const tta = Boolean(o.tta);
+  outDir ??= join(dir, `eval-${split}${tta ? '-tta' : ''}`);
   const meta = readModelMetadata(dir);
   const model: tf.LayersModel = await loadModel(dir);
   try {
@@ -44,7 +48,7 @@ export async function evaluateModel(dir: string, split: 'test' | 'val', data: Fa
     if (classes !== NUM_CLASSES) throw new UserError(`${dir}: the model has ${classes} outputs, not the ${NUM_CLASSES} Fashion-MNIST classes`);
     const set = evaluationSet(split, meta, data);
     const norm = normalizationFor(meta, data.train.images);
-    const probs = predictProbabilities(model, set.images, set.indices, norm);
+    const probs = predictProbabilities(model, set.images, set.indices, norm, { tta });
     const truth = Uint8Array.from(set.indices, (i) => set.labels[i]);
     const metrics = computeMetrics(probs, truth, CLASS_NAMES);
 
@@ -68,7 +72,7 @@ export async function evaluateModel(dir: string, split: 'test' | 'val', data: Fa
       }),
       { columns: 8, scale: 3, captionLines: 2, title: `Most confidently wrong (${split}): true class → predicted, confidence`, base: join(outDir, 'mistakes') },
     );
-    const report: EvaluationReport = { model: dir, split, ...metrics, files };
+    const report: EvaluationReport = { model: dir, split, tta, ...metrics, files };
     writeJsonAtomic(files.metrics, report);
     return report;
   } finally {
@@ -102,7 +106,7 @@ export function confusionSpec(m: Pick<Metrics, 'confusion' | 'accuracy'>, split:
 
 export function formatEvaluation(r: EvaluationReport): string {
   const lines = [
-    `${r.split} accuracy ${(r.accuracy * 100).toFixed(2)}% (${r.count} images), loss ${r.loss.toFixed(4)}, macro F1 ${r.macroF1.toFixed(4)}`,
+    `${r.split} accuracy${r.tta ? ' (flip TTA)' : ''} ${(r.accuracy * 100).toFixed(2)}% (${r.count} images), loss ${r.loss.toFixed(4)}, macro F1 ${r.macroF1.toFixed(4)}`,
     `${'class'.padEnd(12)} precision  recall     F1  support`,
     ...r.perClass.map((c) => `${c.className.padEnd(12)} ${c.precision.toFixed(4).padStart(9)} ${c.recall.toFixed(4).padStart(7)} ${c.f1.toFixed(4).padStart(6)} ${String(c.support).padStart(8)}`),
     `files: ${r.files.confusionPng}, ${r.files.mistakesPng}, ${r.files.metrics}`,

@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors.ts';
 import { lenet5 } from './lenet5.ts';
 import { KERAS_APPLICATIONS } from './keras_applications.ts';
+import { RESNET9_VARIANTS, resnet9 } from './resnet9.ts';
 
 export interface BuildOptions {
   inputShape?: [number, number, number];
@@ -35,6 +36,11 @@ export const MODELS: Record<string, ModelEntry> = {
     fashionNative: true,
     build: (o) => lenet5({ inputShape: o.inputShape, classes: o.classes, dropout: o.dropout, seed: o.seed }),
   },
+  ...Object.fromEntries(Object.entries(RESNET9_VARIANTS).map(([name, v]) => [name, {
+    description: v.description,
+    fashionNative: true,
+    build: (o: BuildOptions) => resnet9(v, name, { inputShape: o.inputShape, classes: o.classes, seed: o.seed }),
+  }])),
   ...KERAS_APPLICATIONS,
 };
 

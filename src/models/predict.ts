@@ -5,8 +5,16 @@ import { batchSlices, fillBatch, modelInputShape, toModelInput, type Normalizati
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
+export interface PredictOptions {
+  /** Images per forward pass (default 500). */
+  batchSize?: number;
+  /** Flip test-time augmentation: the mean of the probabilities of each image and its left↔right mirror. */
+  tta?: boolean;
+}
+
 /** Class probabilities [n x classes] for images[indices], in `batchSize` chunks. */
-export function predictProbabilities(model: tf.LayersModel, images: Uint8Array, indices: Int32Array, norm: Normalization, batchSize = 500): Float32Array {
+export function predictProbabilities(model: tf.LayersModel, images: Uint8Array, indices: Int32Array, norm: Normalization, o: PredictOptions = {}): Float32Array {
+  const batchSize = o.batchSize ?? 500;
   const inShape = modelInputShape(model);
   const classes = (model.outputs[0].shape[1] ?? 10) as number;
   const out = new Float32Array(indices.length * classes);
@@ -17,7 +25,10 @@ export function predictProbabilities(model: tf.LayersModel, images: Uint8Array, 
     const probs = tf.tidy(() => {
       const x = tf.tensor4d(buf.subarray(0, idx.length * PIXELS), [idx.length, IMAGE_SIZE, IMAGE_SIZE, 1]);
       // Whatever input the model declares ([null,28,28], [null,784], RGB, ...), fitted in one place.
-      return model.predict(toModelInput(inShape, x)) as tf.Tensor;
+      const p = model.predict(toModelInput(inShape, x)) as tf.Tensor;
+      if (!o.tta) return p;
+      const mirrored = model.predict(toModelInput(inShape, tf.reverse(x, 2))) as tf.Tensor; // axis 2: width
+      return tf.mul(tf.add(p, mirrored), 0.5);
     });
     out.set(probs.dataSync() as Float32Array, done * classes);
     probs.dispose();

@@ -17,6 +17,7 @@ import type { TrainConfig } from '../config.ts';
 import type { Normalization } from '../data/preprocess.ts';
 import { runFile } from './run_folder.ts';
 import type { TrainOptimizer } from './optimizer.ts';
+import type { WeightEma } from './ema.ts';
 import type { EpochMetrics } from './types.ts';
 
 export interface CheckpointState {
@@ -38,10 +39,11 @@ export interface CheckpointState {
 
 const folderName = (epoch: number) => `ckpt-${String(epoch).padStart(4, '0')}`;
 
-export async function writeCheckpoint(outDir: string, model: tf.LayersModel, optimizer: TrainOptimizer, state: Omit<CheckpointState, 'folder' | 'bestFolder'>): Promise<CheckpointState> {
+export async function writeCheckpoint(outDir: string, model: tf.LayersModel, optimizer: TrainOptimizer, state: Omit<CheckpointState, 'folder' | 'bestFolder'>, ema?: WeightEma): Promise<CheckpointState> {
   const folder = folderName(state.epoch);
   const dir = join(outDir, folder);
   await saveModel(model, dir);
+  await ema?.save(dir);
   const named = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
   // getWeights() makes a fresh 'iter' scalar each call (the rest are the optimizer's own slots).
@@ -67,11 +69,12 @@ export function readCheckpoint(outDir: string): CheckpointState | undefined {
   }
 }
 
-/** Copy the checkpoint's weights into `model` and its slots into `optimizer` (null: the weights only). */
-export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: TrainOptimizer | null): Promise<void> {
-  await loadWeightsFrom(join(outDir, state.folder), model);
-  if (!optimizer) return;
+/** Copy the checkpoint's weights into `model`, its slots into `optimizer` (null: not them) and its average into `ema`. */
+export async function restoreCheckpoint(outDir: string, state: CheckpointState, model: tf.LayersModel, optimizer: TrainOptimizer | null, ema?: WeightEma): Promise<void> {
   const dir = join(outDir, state.folder);
+  await loadWeightsFrom(dir, model);
+  ema?.load(dir);
+  if (!optimizer) return;
   const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];
   const map = readWeightFile(join(dir, 'optimizer.bin'), specs, 'optimizer.json');
   // Order matters: optimizers match slots to variables by position, and specs keep the saved order.
@@ -79,11 +82,17 @@ export async function restoreCheckpoint(outDir: string, state: CheckpointState, 
 }
 
 /**
- * Set `model`'s weights from a saved model folder with the same architecture, layer by layer by
- * name: a model's flat weight list puts trainable weights first, so its order changes whenever
- * layers are frozen or unfrozen (transfer phases), while each layer's own order does not.
+ * Set `model`'s weights from a saved model folder with the same architecture (its averaged ones
+ * when `ema` is given), layer by layer by name: a model's flat weight list puts trainable weights
+ * first, so its order changes whenever layers are frozen or unfrozen (transfer phases), while
+ * each layer's own order does not. (EMA runs never change trainability: see config.ts.)
  */
-export async function loadWeightsFrom(dir: string, model: tf.LayersModel): Promise<void> {
+export async function loadWeightsFrom(dir: string, model: tf.LayersModel, ema?: WeightEma): Promise<void> {
+  if (ema) {
+    ema.load(dir);
+    model.setWeights(ema.values());
+    return;
+  }
   const saved = await loadModel(dir);
   for (const layer of model.layers) if (layer.weights.length) layer.setWeights(saved.getLayer(layer.name).getWeights());
   saved.dispose();

@@ -25,6 +25,7 @@ import { Rng } from '../util/rng.ts';
 import { loadWeightsFrom, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { bodyFeatures, featureBatch, type Features } from './features.ts';
 import { buildNet, phaseAt, type Phase } from './net.ts';
+import { WeightEma } from './ema.ts';
 import { makeOptimizer } from './optimizer.ts';
 import { trainStep } from './step.ts';
 import { RUN_FILES, appendMetrics, finishedRun, runFile, runMeta, writeMetrics, writeRunJson } from './run_folder.ts';
@@ -98,6 +99,8 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
   let phase = phaseAt(net.phases, (previous?.epoch ?? 0) + 1);
   let trainee = net.enter(phase);
   let optimizer = makeOptimizer(cfg);
+  // Validation and the saved model use the average when there is one (checkpoints carry it).
+  const ema = cfg.ema > 0 ? new WeightEma(model, cfg.ema) : undefined;
   const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
 
   let state: Omit<CheckpointState, 'folder' | 'bestFolder'> = {
@@ -107,7 +110,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
   if (previous) {
     // The optimizer's slots belong to the phase of the last epoch done; a new phase starts afresh.
     const samePhase = phaseAt(net.phases, previous.epoch) === phase;
-    await restoreCheckpoint(outDir, previous, model, samePhase ? optimizer : null);
+    await restoreCheckpoint(outDir, previous, model, samePhase ? optimizer : null, ema);
     state = previous;
     bestFolder = previous.bestFolder;
     // Rewrite the metrics log from the checkpoint: a kill may have landed between the two writes.
@@ -166,7 +169,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
         // A fresh, reproducible dropout mask per step (a fixed seed would repeat one mask).
         for (const d of dropouts) d.seed = rng.fork();
         // Features are of the images as they are (no augmentation can reach a cached feature).
-        if (!feats) fillBatch(images, idx, xBuf, norm, { rng, shift: cfg.augmentShift, flip: cfg.augmentFlip });
+        if (!feats) fillBatch(images, idx, xBuf, norm, { rng, shift: cfg.augmentShift, flip: cfg.augmentFlip, erasing: cfg.erasing });
         const n = idx.length;
         const { loss: batchLoss, correct: batchCorrect } = tf.tidy(() => {
           // 28x28 images fitted to the model's input (transfer bases: resized) by the one function evaluation uses too.
@@ -181,6 +184,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
         if (!Number.isFinite(lossValue)) {
           throw new UserError(`training diverged at epoch ${epoch}, step ${state.step + 1} (loss ${lossValue}): lower --lr; the last good checkpoint (epoch ${state.epoch}) in ${outDir} is kept`);
         }
+        ema?.update(state.step);
         lossSum += lossValue * n;
         seen += n;
         state.step++;
@@ -194,7 +198,8 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
       };
       m.imagesPerSecond = seen / m.seconds;
       if (split.val.length > 0) {
-        const probs = feats ? headProbabilities(net.classifier!.head, feats.f, Array.from(split.val, (i) => feats.row[i])) : predictProbabilities(model, images, split.val, norm);
+        const validate = () => (feats ? headProbabilities(net.classifier!.head, feats.f, Array.from(split.val, (i) => feats.row[i])) : predictProbabilities(model, images, split.val, norm));
+        const probs = ema ? await ema.applied(model, validate) : validate();
         const v = lossAndAccuracy(probs, labels, split.val);
         m.valLoss = v.loss;
         m.valAcc = v.acc;
@@ -212,7 +217,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
       } else {
         state.badEpochs++;
       }
-      const saved = await writeCheckpoint(outDir, model, optimizer, state);
+      const saved = await writeCheckpoint(outDir, model, optimizer, state, ema);
       bestFolder = saved.bestFolder;
       appendMetrics(outDir, m);
       opts.recorder?.epoch(m);
@@ -228,7 +233,8 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
     }
 
     // ---- the kept model: best validation loss (or last epoch when there is no validation)
-    if (bestFolder && state.bestEpoch !== state.epoch) await loadWeightsFrom(join(outDir, bestFolder), model);
+    if (bestFolder && state.bestEpoch !== state.epoch) await loadWeightsFrom(join(outDir, bestFolder), model, ema);
+    else if (ema) model.setWeights(ema.values());
     await saveModel(model, outDir, {
       classNames: CLASS_NAMES,
       inputScale: cfg.normalize === 'unit' ? 'unit' : 'standard',
@@ -258,6 +264,7 @@ async function trainLocked(opts: TrainOptions, outDir: string): Promise<TrainRes
     // The trainee's `net` shares every layer with `model`, so disposing the model frees both.
     model.dispose();
     optimizer.dispose();
+    ema?.dispose();
   }
 }
 

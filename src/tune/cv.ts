@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { recipeSettings } from '../recipes.ts';
 import { mergeConfig, readConfigFile, type TrainConfig } from '../config.ts';
 import { stratifiedKFold, stratifiedSubset } from '../data/split.ts';
 import { pct, pp } from '../util/format.ts';
@@ -112,6 +113,8 @@ export function labelFor(path: string | undefined, fallback: string): string {
 
 /** A configuration to cross-validate: a JSON file, or the word 'defaults' (when no such file exists) for the built-in recipe. */
 export function cvConfigFrom(arg: string | undefined, epochs: number | undefined, fallbackLabel: string): CvConfig {
+  const recipe = arg?.match(/^recipe:(.+)$/)?.[1];
+  if (recipe) return { label: recipe, config: mergeConfig(recipeSettings(recipe), { epochs }, `recipe ${recipe}`), source: arg! };
   if (arg === undefined || ((arg === 'defaults' || arg === 'default') && !existsSync(arg))) {
     return { label: arg ?? fallbackLabel, config: mergeConfig(undefined, { epochs }, 'defaults'), source: 'defaults' };
   }

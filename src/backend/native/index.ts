@@ -25,6 +25,8 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseCo
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.ts';
 import { eluConfig } from './kernels/Elu.ts';
 import { fusedBatchNormConfig } from './kernels/FusedBatchNorm.ts';
+import { batchNormTrainConfig } from './kernels/BatchNormTrain.ts';
+import { batchNormTrainGradConfig } from './kernels/BatchNormTrainGrad.ts';
 import { fusedConv2DConfig } from './kernels/FusedConv2D.ts';
 import { fusedDepthwiseConv2DConfig } from './kernels/FusedDepthwiseConv2D.ts';
 import { fusedMatMulConfig } from './kernels/_FusedMatMul.ts';
@@ -81,6 +83,8 @@ export const nativeKernels: readonly tf.KernelConfig[] = [
   batchMatMulConfig,
   fusedMatMulConfig,
   fusedBatchNormConfig,
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
   softmaxConfig,
   sumConfig,
   reluConfig,

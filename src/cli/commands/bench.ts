@@ -6,12 +6,12 @@ import { emit, globals, parse, say, useBackend } from '../context.ts';
 
 export function register(program: Command): void {
   program.command('bench')
-    .description('LeNet-5 training epoch, VGG16 forward throughput, training steps of the seed backbones, and peak memory: ours (native, wasm) vs PyTorch, with ratios')
+    .description('LeNet-5 training epoch, VGG16 forward throughput, training steps of the seed backbones, ResNet-9 time to accuracy (resnet9_fast_epoch), and peak memory: ours (native, wasm) vs PyTorch, with ratios')
     .option('--tasks <list>', `comma-separated, from: ${Object.keys(WORKLOADS).join(',')}`, 'lenet5_train_epoch,vgg16_forward')
     .option('--backends <list>', 'our backends to measure', 'native,wasm')
     .option('--peer <path>', `the PyTorch peer script, run with ${PYTHON} (needs: apt-get install ${PEER_PACKAGES})`, DEFAULT_PEER)
     .option('--no-peer', 'skip the PyTorch peer')
-    .option('--images <n>', 'time a partial LeNet-5 epoch of n images, scaled to 60,000 (quick look)', parse.int('--images', 64))
+    .option('--images <n>', 'time a partial training epoch (LeNet-5, ResNet-9) of n images, scaled to 60,000 (quick look)', parse.int('--images', 64))
     .option('--steps <n>', `timed steps of the *_train_step tasks (after ${WARMUP_STEPS} untimed; default ${DEFAULT_STEPS}): ${Object.keys(TRAIN_STEPS).join(', ')}`, parse.int('--steps', 1))
     .addOption(new Option('--worker <task>', 'internal: run one task in this process').hideHelp())
     .action(async (o: { tasks: string; backends: string; peer: string | false; images?: number; steps?: number; worker?: string }, cmd: Command) => {

@@ -13,7 +13,8 @@ export function register(program: Command): void {
   program.command('cv')
     .description('stratified k-fold cross-validation of a configuration, or of two on the same folds (--compare) with the corrected resampled t-test; resumable')
     .option('--config <file>', 'configuration to cross-validate (JSON as for fmnist train; default: the built-in recipe)')
-    .option('--compare <files...>', 'two configurations (files, or the word defaults) on the same folds; reports second − first')
+    .option('--recipe <name>', 'cross-validate a named recipe (as --config recipe:NAME)')
+    .option('--compare <files...>', 'two configurations (files, recipe:NAME, or the word defaults) on the same folds; reports second − first')
     .option('--folds <k>', 'folds', parse.int('--folds', 2), 10)
     .option('--seed <n>', 'seed of the folds', parse.int('--seed', 0), 42)
     .option('--limit <n>', 'cross-validate on a stratified subset of n training images', parse.int('--limit', 10))
@@ -26,9 +27,9 @@ export function register(program: Command): void {
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd);
       const compare = o.compare as string[] | undefined;
-      if (compare && o.config) throw new UserError('use either --config or --compare, not both');
+      if ([compare, o.config, o.recipe].filter(Boolean).length > 1) throw new UserError('use one of --config, --recipe and --compare');
       if (compare && compare.length !== 2) throw new UserError(`--compare takes two configurations, got ${compare.length}`);
-      const configs = cvConfigs(compare ?? (o.config ? [String(o.config)] : undefined), o.epochs as number | undefined);
+      const configs = cvConfigs(compare ?? (o.config ? [String(o.config)] : o.recipe ? [`recipe:${String(o.recipe)}`] : undefined), o.epochs as number | undefined);
       if (flattersFolds(configs)) say('note: patience > 0 stops early on the held-out fold itself, which flatters its score; consider patience 0 for CV');
 
       await useBackend(g);

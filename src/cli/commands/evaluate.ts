@@ -9,13 +9,14 @@ export function register(program: Command): void {
   program.command('evaluate <dir>')
     .description('accuracy, per-class metrics, confusion matrix and the most confidently wrong images of a saved model')
     .option('--split <name>', 'test (the official 10,000) or val (the run\'s held-out part)', 'test')
-    .option('--out <dir>', 'where to write the figures (default DIR/eval-SPLIT)')
-    .action(async (dir: string, o: { split: string; out?: string }, cmd: Command) => {
+    .option('--out <dir>', 'where to write the figures (default DIR/eval-SPLIT, DIR/eval-SPLIT-tta with --tta)')
+    .option('--tta', 'flip test-time augmentation: average the probabilities of each image and its mirror')
+    .action(async (dir: string, o: { split: string; out?: string; tta?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       if (o.split !== 'test' && o.split !== 'val') throw new UserError(`--split must be test or val, got '${o.split}'`);
       await useBackend(g);
       const data = loadFashionMnist({ dataDir: g.dataDir });
-      const report = await evaluateModel(resolve(dir), o.split, data, o.out ? resolve(o.out) : undefined);
+      const report = await evaluateModel(resolve(dir), o.split, data, o.out ? resolve(o.out) : undefined, { tta: o.tta });
       emit(g, report, () => formatEvaluation(report));
     });
 }

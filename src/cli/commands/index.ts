@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { register as bench } from './bench.ts';
 import { register as data } from './data.ts';
 import { register as evaluate } from './evaluate.ts';
+import { register as ensemble } from './ensemble.ts';
 import { register as explore } from './explore.ts';
 import { register as exportCmd } from './export.ts';
 import { register as importCmd } from './import.ts';
@@ -28,6 +29,7 @@ export function registerAll(program: Command): void {
   cv(program);
   worker(program);
   evaluate(program);
+  ensemble(program);
   predict(program);
   model(program);
   runs(program);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { baseInputSize, mergeConfig, readConfigFile, settingsGiven } from '../../config.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
+import { RECIPES, recipeSettings } from '../../recipes.ts';
 import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, newRunDir, runFile } from '../../train/run_folder.ts';
 import { lockFolder } from '../../util/folder_lock.ts';
 import type { TrainResult } from '../../train/types.ts';
@@ -26,6 +27,8 @@ export function trainOptions(cmd: Command): Command {
     .option('--label-smoothing <x>', 'label smoothing', parse.num('--label-smoothing'))
     .option('--augment-shift <px>', 'random shift in pixels (0 = off)', parse.int('--augment-shift', 0))
     .option('--no-augment-flip', 'no random horizontal flips')
+    .option('--erasing <p>', 'random erasing: probability per image (0 = off)', parse.num('--erasing'))
+    .option('--ema <decay>', 'exponential moving average of the weights, decay per step (0 = off)', parse.num('--ema'))
     .option('--val-split <x>', 'stratified validation fraction', parse.num('--val-split'))
     .option('--patience <n>', 'early stopping on validation loss (0 = off)', parse.int('--patience', 0))
     .option('--seed <n>', 'random seed', parse.int('--seed', 0))
@@ -41,13 +44,14 @@ function trainFlags(o: Record<string, unknown>, cmd: Command): Record<string, un
   return {
     epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, optimizer: o.optimizer, schedule: o.schedule,
     weightDecay: o.weightDecay, dropout: o.dropout, labelSmoothing: o.labelSmoothing, augmentShift: o.augmentShift,
-    augmentFlip: explicitFlip, valSplit: o.valSplit, patience: o.patience, seed: o.seed, limit: o.limit,
+    augmentFlip: explicitFlip, erasing: o.erasing, ema: o.ema, valSplit: o.valSplit, patience: o.patience, seed: o.seed, limit: o.limit,
   };
 }
 
 export function register(program: Command): void {
   trainOptions(program.command('train')
-    .description('train a model with the default recipe (or --config), checkpointing every epoch')
+    .description('train a model with the default recipe (or --recipe, --config), checkpointing every epoch')
+    .option('--recipe <name>', `a named preset: ${Object.keys(RECIPES).join(', ')} (--config and flags override it)`)
     .option('--model <name>', 'architecture (default lenet5)')
     .option('--normalize <kind>', 'unit|standard'))
     .action(async (o: Record<string, unknown>, cmd: Command) => {
@@ -58,9 +62,10 @@ export function register(program: Command): void {
 /** Merge defaults ← --config ← flags, then train one run (new, or resumed with --resume) and print the result. */
 export async function runTraining(o: Record<string, unknown>, cmd: Command, extra: Record<string, unknown>): Promise<void> {
   const g = globals(cmd);
-  const file = o.config ? readConfigFile(String(o.config)) : undefined;
+  // defaults ← recipe ← --config file ← flags: the recipe's settings count as given (a resumed run must match them).
+  const file = o.recipe || o.config ? { ...(o.recipe ? recipeSettings(String(o.recipe)) : {}), ...(o.config ? readConfigFile(String(o.config)) : {}) } : undefined;
   const flags = { ...trainFlags(o, cmd), ...extra };
-  const config = mergeConfig(file, flags, o.config ? String(o.config) : 'flags');
+  const config = mergeConfig(file, flags, o.config ? String(o.config) : o.recipe ? `recipe ${String(o.recipe)}` : 'flags');
   let chosen = o.out ? resolve(String(o.out)) : undefined;
   if (o.resume && !chosen) {
     chosen = latestUnfinished(TRAIN_ROOT);

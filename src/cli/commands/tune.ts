@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { readConfigFile } from '../../config.ts';
+import { recipeSettings } from '../../recipes.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
 import { defaultDbPath } from '../../store/run_store.ts';
 import { makeScheduler, ProcessPoolScheduler } from '../../jobs/scheduler.ts';
@@ -19,6 +20,7 @@ export function register(program: Command): void {
     .option('--strategy <name>', STRATEGIES.join('|'), 'tpe')
     .option('--trials <n>', 'trials to run (may grow on a rerun)', parse.int('--trials', 1), 20)
     .option('--space <file>', 'search space JSON (default: the LeNet-5 space; see src/search/space.ts)')
+    .option('--recipe <name>', 'the named recipe every trial starts from (--config overrides it)')
     .option('--config <file>', 'settings every trial starts from (JSON, as for fmnist train)')
     .option('--epochs <n>', 'epochs per trial, fewer than the final schedule for a cheaper search (hyperband: the most a trial gets; default: the epochs of --config or of the default recipe)', parse.int('--epochs', 1))
     .option('--limit <n>', 'tune on a stratified subset of n training images', parse.int('--limit', 10))
@@ -41,7 +43,7 @@ export function register(program: Command): void {
       if (!(valSplit > 0 && valSplit < 1)) throw new UserError(`tuning needs a held-out validation split: --val-split must be between 0 and 1, got ${valSplit}`);
 
       // Its limit and valSplit do not apply: the study owns which images train and validate.
-      const base = o.config ? readConfigFile(String(o.config)) : {};
+      const base = { ...(o.recipe ? recipeSettings(String(o.recipe)) : {}), ...(o.config ? readConfigFile(String(o.config)) : {}) };
       const space = o.space ? readSpaceFile(String(o.space)) : parseSpace(defaultSpace(), 'default space');
       if (o.epochs !== undefined) {
         if (space.params.some((p) => p.key === 'epochs')) throw new UserError(`--epochs: the search space already searches 'epochs'; drop one of them`);

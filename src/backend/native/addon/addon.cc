@@ -69,6 +69,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("avgPoolGrad", Guarded<AvgPoolGrad>);
   add("batchMatMul", Guarded<BatchMatMul>);
   add("fusedBatchNorm", Guarded<FusedBatchNorm>);
+  add("batchNormTrain", Guarded<BatchNormTrain>);
+  add("batchNormTrainGrad", Guarded<BatchNormTrainGrad>);
   add("softmax", Guarded<Softmax>);
   add("eltwise", Guarded<Eltwise>);
   add("sum", Guarded<Sum>);

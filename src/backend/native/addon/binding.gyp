@@ -20,6 +20,7 @@
         "avg_pool_grad.cc",
         "batch_mat_mul.cc",
         "fused_batch_norm.cc",
+        "batch_norm_train.cc",
         "softmax.cc",
         "eltwise.cc",
         "sum.cc",

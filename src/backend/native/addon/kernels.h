@@ -42,6 +42,10 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info);
 Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info);
 Napi::Value BatchMatMul(const Napi::CallbackInfo& info);
 Napi::Value FusedBatchNorm(const Napi::CallbackInfo& info);
+Napi::Value BatchNormTrain(const Napi::CallbackInfo& info);
+// y[r, c] = (x[r, c] − mean[c]) · k[c] + b[c] over [rows, channels] (fused_batch_norm.cc; batch norm's last pass).
+void NormalizeRows(const float* x, const float* mean, const float* k, const float* b, float* y, int64_t rows, int64_t channels, int threads);
+Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info);
 Napi::Value Softmax(const Napi::CallbackInfo& info);
 Napi::Value Eltwise(const Napi::CallbackInfo& info);
 Napi::Value Sum(const Napi::CallbackInfo& info);

@@ -15,8 +15,8 @@ export interface KernelArgs {
   backend: MathBackendCPU;
   attrs: tf.NamedAttrMap;
 }
-/** A native implementation: its result, or null to let the cpu kernel handle this case. */
-export type NativeImpl = (args: KernelArgs, native: NativeAddon) => Info | null;
+/** A native implementation: its result (several for multi-output kernels), or null to let the cpu kernel handle this case. */
+export type NativeImpl = (args: KernelArgs, native: NativeAddon) => Info | Info[] | null;
 
 const warned = new Set<string>();
 
@@ -33,7 +33,7 @@ export function nativeKernel(kernelName: string, impl: NativeImpl): tf.KernelCon
     backendName: 'native',
     kernelFunc: (args) => {
       const a = args as unknown as KernelArgs;
-      let out: Info | null;
+      let out: Info | Info[] | null;
       try {
         out = impl(a, addon());
       } catch (err) {

@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { loadFashionMnist } from '../../data/dataset.ts';
+import { evaluateEnsemble, formatEnsemble } from '../../evaluate/ensemble.ts';
+import { emit, globals, useBackend } from '../context.ts';
+
+export function register(program: Command): void {
+  program.command('ensemble <runs...>')
+    .description('test accuracy of saved runs and of their ensemble (averaged probabilities)')
+    .option('--tta', 'flip test-time augmentation for every member')
+    .action(async (runs: string[], o: { tta?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      await useBackend(g);
+      const data = loadFashionMnist({ dataDir: g.dataDir });
+      const report = await evaluateEnsemble(runs.map((r) => resolve(r)), data, { tta: o.tta });
+      emit(g, report, () => formatEnsemble(report));
+    });
+}
