@@ -32,9 +32,6 @@ enum Broadcast : int {
   kMidA = 8,     //   (e.g. squeeze-and-excite: x [N,H,W,C] times a scale [N,1,1,C])
 };
 
-// Below this many elements the OpenMP fork/join (a few µs) costs more than it saves.
-constexpr int64_t kParallelMin = 1 << 16;
-
 // tfjs' semantics: maximum/minimum propagate NaN (JS Math.max/Math.min do).
 struct AddF { float operator()(float a, float b) const { return a + b; } };
 struct SubF { float operator()(float a, float b) const { return a - b; } };
@@ -48,7 +45,7 @@ template <class F>
 void Run(int mode, const float* a, const float* b, float* out, int64_t outer, int64_t inner, int64_t mid) {
   const F f;
   const int64_t n = outer * mid * inner;
-  const bool par = n >= kParallelMin;
+  const bool par = n >= kMemoryBoundParallelMin;
   switch (mode) {
     case kSame:
 #pragma omp parallel for simd schedule(static) if (par)

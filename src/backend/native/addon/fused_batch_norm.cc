@@ -15,12 +15,6 @@
 
 namespace fmn {
 
-namespace {
-
-constexpr int64_t kParallelMin = 1 << 16;  // elements; see binary.cc
-
-}  // namespace
-
 // fusedBatchNorm(x, mean, variance, scale | null, offset | null, y, params: Int32Array[2], epsilon)
 // params: [rows, channels]; x is seen as [rows, channels] (every axis but the last flattened into
 // rows, which is exactly NHWC's per-channel normalisation).
@@ -44,7 +38,7 @@ Napi::Value FusedBatchNorm(const Napi::CallbackInfo& info) {
   }
   const float* pa = a.data();
   const float* pb = b.data();
-#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
+#pragma omp parallel for schedule(static) if (rows * channels >= kMemoryBoundParallelMin)
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * channels;
     float* yr = y + r * channels;
