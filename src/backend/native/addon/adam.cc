@@ -26,8 +26,8 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   float* vOut = FloatArg(info, 6, n, "vOut");
   const float* h = FloatArg(info, 7, 8, "hyper");
   const float b1 = h[0], c1 = h[1], b2 = h[2], c2 = h[3], bc1 = h[4], bc2 = h[5], eps = h[6], negLr = h[7];
-  // ~10 flops and 28 bytes per weight: threads pay from ~64k weights (see kParallelMin in binary.cc).
-#pragma omp parallel for simd schedule(static) if (n >= (1 << 16))
+  // ~10 flops and 28 bytes per weight: memory-bound (see kMemoryBoundParallelMin in common.h).
+#pragma omp parallel for simd schedule(static) if (n >= kMemoryBoundParallelMin)
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
     const float mi = m[i] * b1 + gi * c1;

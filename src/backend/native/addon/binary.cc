@@ -32,9 +32,6 @@ enum Broadcast : int {
   kMidA = 8,     //   (e.g. squeeze-and-excite: x [N,H,W,C] times a scale [N,1,1,C])
 };
 
-// Below this many elements the OpenMP fork/join (a few µs) costs more than it saves.
-constexpr int64_t kParallelMin = 1 << 16;
-
 // tfjs' semantics: maximum/minimum propagate NaN (JS Math.max/Math.min do).
 struct AddF { float operator()(float a, float b) const { return a + b; } };
 struct SubF { float operator()(float a, float b) const { return a - b; } };
@@ -44,11 +41,23 @@ struct MaxF { float operator()(float a, float b) const { return (a != a || b != 
 struct MinF { float operator()(float a, float b) const { return (a != a || b != b) ? NAN : (a < b ? a : b); } };
 struct SqDiffF { float operator()(float a, float b) const { float d = a - b; return d * d; } };
 
+// dr[j] = f(full[j], small[j]) when the small operand is b, f(small[j], full[j]) when it is a.
+template <class F>
+inline void Pair(const F& f, bool smallIsB, const float* full, const float* small, float* dr, int64_t len) {
+  if (smallIsB) {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) dr[j] = f(full[j], small[j]);
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < len; j++) dr[j] = f(small[j], full[j]);
+  }
+}
+
 template <class F>
 void Run(int mode, const float* a, const float* b, float* out, int64_t outer, int64_t inner, int64_t mid) {
   const F f;
   const int64_t n = outer * mid * inner;
-  const bool par = n >= kParallelMin;
+  const bool par = n >= kMemoryBoundParallelMin;
   switch (mode) {
     case kSame:
 #pragma omp parallel for simd schedule(static) if (par)
@@ -83,15 +92,7 @@ void Run(int mode, const float* a, const float* b, float* out, int64_t outer, in
 #pragma omp parallel for schedule(static) if (par)
       for (int64_t r = 0; r < wideRows; r++) {
         const int64_t len = std::min(wide, n - r * wide);  // the last wide row may be partial
-        const float* fr = full + r * wide;
-        float* dr = out + r * wide;
-        if (mode == kRowB) {
-#pragma omp simd
-          for (int64_t j = 0; j < len; j++) dr[j] = f(fr[j], row[j]);
-        } else {
-#pragma omp simd
-          for (int64_t j = 0; j < len; j++) dr[j] = f(row[j], fr[j]);
-        }
+        Pair(f, mode == kRowB, full + r * wide, row, out + r * wide, len);
       }
       break;
     }
@@ -120,18 +121,7 @@ void Run(int mode, const float* a, const float* b, float* out, int64_t outer, in
       const float* small = mode == kMidB ? b : a;
       const float* full = mode == kMidB ? a : b;
 #pragma omp parallel for schedule(static) if (par)
-      for (int64_t r = 0; r < outer * mid; r++) {
-        const float* sr = small + (r / mid) * inner;
-        const float* fr = full + r * inner;
-        float* dr = out + r * inner;
-        if (mode == kMidB) {
-#pragma omp simd
-          for (int64_t i = 0; i < inner; i++) dr[i] = f(fr[i], sr[i]);
-        } else {
-#pragma omp simd
-          for (int64_t i = 0; i < inner; i++) dr[i] = f(sr[i], fr[i]);
-        }
-      }
+      for (int64_t r = 0; r < outer * mid; r++) Pair(f, mode == kMidB, full + r * inner, small + (r / mid) * inner, out + r * inner, inner);
       break;
     }
   }

@@ -13,8 +13,6 @@ namespace fmn {
 
 namespace {
 
-// Below this many elements an OpenMP fork/join (a few µs) costs more than it saves.
-constexpr int64_t kParallelMin = 1 << 16;
 
 // acc[0, inner) += the `reduced` rows of `inner` values at x. Few channels make short inner loops
 // (6 for LeNet-5's first layer), so consecutive rows are taken `k` at a time as one "wide row" of
@@ -48,9 +46,9 @@ Napi::Value Sum(const Napi::CallbackInfo& info) {
   const int64_t total = outer * reduced * inner;
   const int threads = ConfiguredThreads();
 
-  if (outer >= threads || total < kParallelMin) {
+  if (outer >= threads || total < kMemoryBoundParallelMin) {
     // Enough independent outputs (or too little work) to give each thread whole blocks.
-#pragma omp parallel for schedule(static) if (total >= kParallelMin)
+#pragma omp parallel for schedule(static) if (total >= kMemoryBoundParallelMin)
     for (int64_t o = 0; o < outer; o++) {
       std::vector<double> acc(inner, 0.0);
       SumRows(x + o * reduced * inner, reduced, inner, acc.data());

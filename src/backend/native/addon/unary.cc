@@ -13,14 +13,13 @@ namespace {
 
 enum UnaryOp : int { kStep = 0, kSqrt = 1, kRsqrt = 2, kSquare = 3, kNeg = 4, kExp = 5, kLog = 6, kAbs = 7, kReciprocal = 8, kClip = 9 };
 
-constexpr int64_t kParallelMin = 1 << 16;  // elements; see binary.cc
 
 // firstprivate: each thread gets its own copy of the functor (and of what it captured), so the
 // compiler knows stores to y cannot change it and vectorises the loop; shared, it reloads it from
 // memory every iteration and stays scalar (measured 2 ms vs 0.07 ms for Step over 301k floats).
 template <class F>
 void Map(const float* x, float* y, int64_t n, F f) {
-#pragma omp parallel for simd schedule(static) firstprivate(f) if (n >= kParallelMin)
+#pragma omp parallel for simd schedule(static) firstprivate(f) if (n >= kMemoryBoundParallelMin)
   for (int64_t i = 0; i < n; i++) y[i] = f(x[i]);
 }
 
