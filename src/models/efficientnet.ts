@@ -8,6 +8,7 @@
  * the model rescales and normalises them itself (`rescaling`, `normalization`), as in Keras.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch_norm.ts';
 import { Graph, checkOptions, correctPad, loadApplicationWeights, noteWeights, obtainInputShape, type ApplicationOptions, type ImagenetFile } from './applications.ts';
 import { Normalization, Rescaling } from '../keras/layers.ts';
 
@@ -71,7 +72,7 @@ function block(g: Graph, inputs: tf.SymbolicTensor, dropRate: number, name: stri
   let x = inputs;
   if (a.expandRatio !== 1) {
     x = g.apply(tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: convInit(), name: `${name}expand_conv` }), x);
-    x = g.apply(tf.layers.batchNormalization({ axis: 3, name: `${name}expand_bn` }), x);
+    x = g.apply(batchNormalization({ axis: 3, name: `${name}expand_bn` }), x);
     x = g.apply(tf.layers.activation({ activation: ACTIVATION, name: `${name}expand_activation` }), x);
   }
   let convPad: 'same' | 'valid' = 'same';
@@ -80,7 +81,7 @@ function block(g: Graph, inputs: tf.SymbolicTensor, dropRate: number, name: stri
     convPad = 'valid';
   }
   x = g.apply(tf.layers.depthwiseConv2d({ kernelSize: a.kernelSize, strides: a.strides, padding: convPad, useBias: false, depthwiseInitializer: convInit(), name: `${name}dwconv` }), x);
-  x = g.apply(tf.layers.batchNormalization({ axis: 3, name: `${name}bn` }), x);
+  x = g.apply(batchNormalization({ axis: 3, name: `${name}bn` }), x);
   x = g.apply(tf.layers.activation({ activation: ACTIVATION, name: `${name}activation` }), x);
 
   if (a.seRatio > 0 && a.seRatio <= 1) {
@@ -93,7 +94,7 @@ function block(g: Graph, inputs: tf.SymbolicTensor, dropRate: number, name: stri
   }
 
   x = g.apply(tf.layers.conv2d({ filters: a.filtersOut, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: convInit(), name: `${name}project_conv` }), x);
-  x = g.apply(tf.layers.batchNormalization({ axis: 3, name: `${name}project_bn` }), x);
+  x = g.apply(batchNormalization({ axis: 3, name: `${name}project_bn` }), x);
   if (a.idSkip && a.strides === 1 && a.filtersIn === a.filtersOut) {
     if (dropRate > 0) {
       // Stochastic depth: one draw per sample (noise_shape (None, 1, 1, 1)).
@@ -129,7 +130,7 @@ export function efficientnetGraph(name: EfficientNetName, opts: ApplicationOptio
   }
   x = g.apply(tf.layers.zeroPadding2d({ padding: correctPad(x, 3), name: 'stem_conv_pad' }), x);
   x = g.apply(tf.layers.conv2d({ filters: roundFilters(32), kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer: convInit(), name: 'stem_conv' }), x);
-  x = g.apply(tf.layers.batchNormalization({ axis: 3, name: 'stem_bn' }), x);
+  x = g.apply(batchNormalization({ axis: 3, name: 'stem_bn' }), x);
   x = g.apply(tf.layers.activation({ activation: ACTIVATION, name: 'stem_activation' }), x);
 
   const total = BLOCKS_ARGS.reduce((s, a) => s + roundRepeats(a.repeats), 0);
@@ -148,7 +149,7 @@ export function efficientnetGraph(name: EfficientNetName, opts: ApplicationOptio
   });
 
   x = g.apply(tf.layers.conv2d({ filters: roundFilters(1280), kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: convInit(), name: 'top_conv' }), x);
-  x = g.apply(tf.layers.batchNormalization({ axis: 3, name: 'top_bn' }), x);
+  x = g.apply(batchNormalization({ axis: 3, name: 'top_bn' }), x);
   x = g.apply(tf.layers.activation({ activation: ACTIVATION, name: 'top_activation' }), x);
   if (o.includeTop) {
     x = g.apply(tf.layers.globalAveragePooling2d({ name: 'avg_pool' }), x);

@@ -6,6 +6,7 @@
  * to [-1, 1] (`mobilenet.preprocess_input`, mode 'tf').
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch_norm.ts';
 import { UserError } from '../util/errors.ts';
 import { Graph, checkOptions, globalPool, loadApplicationWeights, noteWeights, obtainInputShape, type ApplicationOptions, type ImagenetFile } from './applications.ts';
 import { GlobalAveragePooling2D } from '../keras/layers.ts';
@@ -62,7 +63,7 @@ export function mobilenetGraph(opts: MobileNetOptions = {}): tf.LayersModel {
 
   // _conv_block
   let x = g.apply(tf.layers.conv2d({ filters: Math.trunc(32 * alpha), kernelSize: 3, padding: 'same', useBias: false, strides: 2, name: 'conv1' }), input);
-  x = g.apply(tf.layers.batchNormalization({ axis: -1, name: 'conv1_bn' }), x);
+  x = g.apply(batchNormalization({ axis: -1, name: 'conv1_bn' }), x);
   x = g.apply(tf.layers.reLU({ maxValue: 6, name: 'conv1_relu' }), x);
 
   // _depthwise_conv_block x 13
@@ -70,10 +71,10 @@ export function mobilenetGraph(opts: MobileNetOptions = {}): tf.LayersModel {
     const id = i + 1;
     if (stride !== 1) x = g.apply(tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: `conv_pad_${id}` }), x);
     x = g.apply(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: stride === 1 ? 'same' : 'valid', depthMultiplier, strides: stride, useBias: false, name: `conv_dw_${id}` }), x);
-    x = g.apply(tf.layers.batchNormalization({ axis: -1, name: `conv_dw_${id}_bn` }), x);
+    x = g.apply(batchNormalization({ axis: -1, name: `conv_dw_${id}_bn` }), x);
     x = g.apply(tf.layers.reLU({ maxValue: 6, name: `conv_dw_${id}_relu` }), x);
     x = g.apply(tf.layers.conv2d({ filters: Math.trunc(filters * alpha), kernelSize: 1, padding: 'same', useBias: false, strides: 1, name: `conv_pw_${id}` }), x);
-    x = g.apply(tf.layers.batchNormalization({ axis: -1, name: `conv_pw_${id}_bn` }), x);
+    x = g.apply(batchNormalization({ axis: -1, name: `conv_pw_${id}_bn` }), x);
     x = g.apply(tf.layers.reLU({ maxValue: 6, name: `conv_pw_${id}_relu` }), x);
   });
 

@@ -6,6 +6,7 @@
  * load by name. Inputs are scaled to [-1, 1] (`mobilenet_v2.preprocess_input`, mode 'tf').
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch_norm.ts';
 import { UserError } from '../util/errors.ts';
 import { Graph, checkOptions, correctPad, globalPool, loadApplicationWeights, noteWeights, obtainInputShape, type ApplicationOptions, type ImagenetFile } from './applications.ts';
 
@@ -58,7 +59,7 @@ export function mobilenetV2ImagenetFile(alpha: number, rows: number, includeTop:
   return { fname, origin: BASE_WEIGHT_PATH + fname, fileHash: null };
 }
 
-const batchNorm = (name: string) => tf.layers.batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name });
+const batchNorm = (name: string) => batchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name });
 
 /** Keras' `_inverted_res_block`: expand 1x1 (not in block 0), depthwise 3x3, project 1x1 (linear), add when shapes allow. */
 function invertedResBlock(g: Graph, inputs: tf.SymbolicTensor, [filters, stride, expansion]: (typeof BLOCKS)[number], alpha: number, blockId: number): tf.SymbolicTensor {

@@ -7,6 +7,7 @@
  * The three variants are rows of one table; one generic builder makes them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch_norm.ts';
 import { Graph, checkOptions, globalPool, loadApplicationWeights, noteWeights, obtainInputShape, type ApplicationOptions, type ImagenetFile } from './applications.ts';
 
 /** keras/applications/resnet.py */
@@ -36,7 +37,7 @@ const EPS = 1.001e-5;
 
 /** resnet.block2: a pre-activation bottleneck block. */
 function block2(g: Graph, x: tf.SymbolicTensor, filters: number, name: string, stride = 1, convShortcut = false): tf.SymbolicTensor {
-  let preact = g.apply(tf.layers.batchNormalization({ axis: 3, epsilon: EPS, name: `${name}_preact_bn` }), x);
+  let preact = g.apply(batchNormalization({ axis: 3, epsilon: EPS, name: `${name}_preact_bn` }), x);
   preact = g.apply(tf.layers.activation({ activation: 'relu', name: `${name}_preact_relu` }), preact);
 
   let shortcut: tf.SymbolicTensor;
@@ -44,12 +45,12 @@ function block2(g: Graph, x: tf.SymbolicTensor, filters: number, name: string, s
   else shortcut = stride > 1 ? g.apply(tf.layers.maxPooling2d({ poolSize: 1, strides: stride, name: g.autoName('max_pooling2d') }), x) : x;
 
   let y = g.apply(tf.layers.conv2d({ filters, kernelSize: 1, strides: 1, useBias: false, name: `${name}_1_conv` }), preact);
-  y = g.apply(tf.layers.batchNormalization({ axis: 3, epsilon: EPS, name: `${name}_1_bn` }), y);
+  y = g.apply(batchNormalization({ axis: 3, epsilon: EPS, name: `${name}_1_bn` }), y);
   y = g.apply(tf.layers.activation({ activation: 'relu', name: `${name}_1_relu` }), y);
 
   y = g.apply(tf.layers.zeroPadding2d({ padding: [[1, 1], [1, 1]], name: `${name}_2_pad` }), y);
   y = g.apply(tf.layers.conv2d({ filters, kernelSize: 3, strides: stride, useBias: false, name: `${name}_2_conv` }), y);
-  y = g.apply(tf.layers.batchNormalization({ axis: 3, epsilon: EPS, name: `${name}_2_bn` }), y);
+  y = g.apply(batchNormalization({ axis: 3, epsilon: EPS, name: `${name}_2_bn` }), y);
   y = g.apply(tf.layers.activation({ activation: 'relu', name: `${name}_2_relu` }), y);
 
   y = g.apply(tf.layers.conv2d({ filters: 4 * filters, kernelSize: 1, name: `${name}_3_conv` }), y);
@@ -82,7 +83,7 @@ export function resnetV2Graph(name: ResNetV2Name, opts: ApplicationOptions = {})
   x = stack2(g, x, 256, b4, 'conv4');
   x = stack2(g, x, 512, b5, 'conv5', 1);
 
-  x = g.apply(tf.layers.batchNormalization({ axis: 3, epsilon: EPS, name: 'post_bn' }), x);
+  x = g.apply(batchNormalization({ axis: 3, epsilon: EPS, name: 'post_bn' }), x);
   x = g.apply(tf.layers.activation({ activation: 'relu', name: 'post_relu' }), x);
 
   if (o.includeTop) {
