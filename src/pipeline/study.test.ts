@@ -46,7 +46,8 @@ test('fmnist study --profile quick: seven stages, a report against the published
   assert.doesNotMatch(html, /<script|<link|src="(?!data:)/);
   assert.match(html, /alt="parallel coordinates"/);
   assert.match(html, /alt="confusion matrix"/);
-  assert.match(html, /no transfer runs yet/);
+  // Stage 7's run is in the transfer table: base, mode, input size, weights (Keras' MobileNet 0.25 file).
+  assert.match(html, /<td>mobilenet<\/td><td>features<\/td><td>32<\/td><td>[^<]*mobilenet_2_5_224_tf_no_top\.h5<\/td>/);
 
   const second = await fmnist(...args);
   assert.match(second.stderr, /already trained/);
