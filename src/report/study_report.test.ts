@@ -58,7 +58,11 @@ test('the headline puts every figure beside the published study\'s, and says wha
   assert.ok(md.includes('| LeNet-5, default settings | 89.82% | 92.15% validation (+2.33 pp), **91.68%** test (+1.86 pp) |'));
   assert.ok(md.includes('| LeNet-5, tuned | 89.40% | 91.23% validation (+1.83 pp), **91.01%** test (+1.61 pp) (best of 8 trials, retrained on 60,000 images) |'));
   assert.ok(md.includes('| LeNet-5, cross-validation | not reported | default 91.00% ± 1.00, tuned 91.00% ± 1.00 (3 folds of 60,000 images) |'));
-  assert.ok(md.includes('| transfer learning, VGG16 | 10.00% | not part of this study yet |'));
+  assert.ok(md.includes('| transfer learning, VGG16 | 10.00% | not reached yet |'));
+  const row = { name: 'vgg16', label: 'VGG16', base: 'vgg16', mode: 'scratch', inputSize: 32, weights: null, images: 10000, epochs: 8, seconds: 2400, testAcc: 0.8712, published: 0.1, run: `${dir}/transfer/vgg16`, note: 'no ImageNet weights offline: from scratch' };
+  const withTransfer = studyReport('full', { ...stages, transfer: { rows: [row], ablation: null } }, dir);
+  assert.ok(withTransfer.includes('| transfer learning, VGG16 | 10.00% | **87.12%** test (+77.12 pp), scratch (no ImageNet weights offline: from scratch), 32x32, 10,000 training images |'));
+  assert.match(withTransfer, /## 7\. Transfer learning[\s\S]*\| \[VGG16\]\(transfer\/vgg16\) \| scratch/);
   const early = studyReport('standard', { data: stages.data }, dir);
   assert.ok(early.includes('| LeNet-5, default settings | 89.82% | not reached yet |'));
   assert.ok(early.indexOf('## Against the published study') < early.indexOf('## 1. Data'), 'the comparison comes first');
