@@ -11,7 +11,7 @@ import { REDIS_ENV } from '../../jobs/remote.ts';
 
 export function register(program: Command): void {
   program.command('study')
-    .description('the published study end to end: data, exploration, LeNet-5 training and evaluation, tuning, cross-validation (resumable)')
+    .description('the published study end to end: data, exploration, LeNet-5 training and evaluation, tuning, cross-validation, transfer learning (resumable)')
     .option('--profile <name>', PROFILE_NAMES.map((n) => `${n}: ${PROFILES[n].what}`).join('; '), 'standard')
     .option('--out <dir>', 'where everything goes (default out/study-PROFILE)')
     .option('--db <file>', DB_HELP)
