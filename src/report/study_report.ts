@@ -146,7 +146,7 @@ export function studyReport(profile: string, stages: StudyStages, outDir: string
   const transfer = stages.transfer;
   if (transfer) {
     out.push('## 7. Transfer learning',
-      'A new head on a pretrained base (frozen features, or fine-tuned with the base\'s BatchNorm in inference mode and a small learning rate), or the seed\'s backbones from scratch where their ImageNet weights are not available offline. Images are resized bilinearly to the base's input size and scaled inside the model as each base was trained.', '',
+      'A new head on a pretrained base (frozen features, or fine-tuned with the base\'s BatchNorm in inference mode and a small learning rate), or the seed\'s backbones from scratch where their ImageNet weights are not available offline. Images are resized bilinearly to the base\'s input size and scaled inside the model as each base was trained.', '',
       '| run | mode | input | training images | epochs | time | test accuracy | published |', '|---|---|---|---|---|---|---|---|',
       ...transfer.rows.map((r) => `| [${r.label}](${relative(outDir, r.run)}) | ${r.mode}${r.note ? ` (${r.note})` : ''} | ${r.inputSize}x${r.inputSize} | ${r.images === null ? '60,000' : r.images.toLocaleString('en')} | ${r.epochs} | ${Math.round(r.seconds / 60)} min | **${pct(r.testAcc)}** | ${r.published === null ? '—' : pct(r.published)} |`), '');
     if (transfer.ablation) {
