@@ -51,10 +51,13 @@ export const DB_HELP = `run store (default ${DEFAULT_DB}, env ${DB_ENV})`;
 
 /** Parsers for commander options: one-line errors that name the flag. */
 export const parse = {
-  int(flag: string, min = Number.MIN_SAFE_INTEGER) {
+  int(flag: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
     return (v: string) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min) throw new UserError(`${flag} must be a whole number${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, got '${v}'`);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        const range = max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : '';
+        throw new UserError(`${flag} must be a whole number${range}, got '${v}'`);
+      }
       return n;
     };
   },

@@ -7,7 +7,7 @@ import { DB_HELP, globals, parse, say, useBackend } from '../context.ts';
 export function register(program: Command): void {
   program.command('serve')
     .description('a local web app: runs (filters, compare, live progress), studies, the data, and "try it" on your own pictures (read-only)')
-    .option('--port <n>', 'port (0: any free one)', parse.int('--port', 0), 8080)
+    .option('--port <n>', 'port (0: any free one)', parse.int('--port', 0, 65535), 8080)
     .option('--host <addr>', 'address to listen on; anything but 127.0.0.1 exposes your runs to the network', '127.0.0.1')
     .option('--study <dir>', 'a study folder to show beside the store\'s runs')
     .option('--db <file>', DB_HELP)
