@@ -7,17 +7,14 @@
  * weights, otherwise trained from scratch. Each is an ordinary run folder under `<study>/transfer/`,
  * scored once on the test set; a finished run is only re-read. The full profile adds the ablation.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseInputSize, parseTrainConfig, type TrainConfigInput } from '../config.ts';
 import type { FashionMnist } from '../data/dataset.ts';
-import { evaluateModel } from '../evaluate/evaluate.ts';
 import { imagenetWeightsCached } from '../models/bases.ts';
 import type { StudyStages } from '../report/study_report.ts';
-import { RUN_FILES, finishedRun } from '../train/run_folder.ts';
-import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { ablationBases, runAblation } from '../transfer/ablation.ts';
+import { trainAndTest } from '../transfer/train_and_test.ts';
 import { pct } from '../util/format.ts';
 import type { TransferRunSpec } from './profiles.ts';
 
@@ -46,22 +43,11 @@ export async function runTransferStage(o: TransferStageOptions): Promise<NonNull
     const { config: input, note } = await resolveSpec(spec);
     const cfg = parseTrainConfig(input, `transfer run '${spec.name}'`);
     const dir = join(o.outDir, 'transfer', spec.name);
-    const done = finishedRun(dir, cfg);
-    const metricsFile = join(dir, 'eval-test', 'metrics.json');
-    let seconds: number;
-    let epochs: number;
-    if (done && existsSync(metricsFile)) {
-      o.say(`already trained and tested: ${dir}`);
-      seconds = done.seconds;
-      epochs = done.epochs;
-    } else {
-      o.say(`${spec.label}: ${cfg.mode} at ${baseInputSize(cfg)}x${baseInputSize(cfg)}${note ? ` (${note})` : ''} → ${dir}`);
-      const r = await train({ config: cfg, outDir: dir, resume: existsSync(join(dir, RUN_FILES.checkpoint)), data: o.data, progress: true, recorder: await o.recorder?.(), signal: o.signal });
-      await evaluateModel(dir, 'test', o.data);
-      seconds = r.seconds;
-      epochs = r.epochs.length;
-    }
-    const testAcc = (JSON.parse(readFileSync(metricsFile, 'utf8')) as { accuracy: number }).accuracy;
+    const { testAcc, seconds, epochs, reused } = await trainAndTest(cfg, dir, {
+      data: o.data, progress: true, signal: o.signal, recorder: o.recorder,
+      onTrain: () => o.say(`${spec.label}: ${cfg.mode} at ${baseInputSize(cfg)}x${baseInputSize(cfg)}${note ? ` (${note})` : ''} → ${dir}`),
+    });
+    if (reused) o.say(`already trained and tested: ${dir}`);
     o.say(`${spec.label}: test accuracy ${pct(testAcc)}`);
     rows.push({
       name: spec.name, label: spec.label, base: cfg.base!, mode: cfg.mode, inputSize: baseInputSize(cfg), weights: cfg.weights, images: cfg.limit,
@@ -71,7 +57,7 @@ export async function runTransferStage(o: TransferStageOptions): Promise<NonNull
   let ablation: NonNullable<StudyStages['transfer']>['ablation'] = null;
   if (o.ablation) {
     o.say('ablation: the published study\'s likely mistakes one at a time, on the pretrained bases available offline');
-    const abl = await runAblation({ outDir: join(o.outDir, 'transfer'), bases: await ablationBases(), data: o.data, overrides: o.ablation, progress: true, signal: o.signal, recorder: o.recorder as () => Promise<RunRecorder> });
+    const abl = await runAblation({ outDir: join(o.outDir, 'transfer'), bases: await ablationBases(), data: o.data, overrides: o.ablation, progress: true, signal: o.signal, recorder: o.recorder });
     ablation = { rows: abl, table: join(o.outDir, 'transfer', 'ablation.md') };
   }
   return { rows, ablation };

@@ -10,16 +10,15 @@
  * interrupted ablation resumes where it stopped and a finished one is only re-read. The table goes
  * to `<out>/ablation.json` and `<out>/ablation.md`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../config.ts';
 import type { FashionMnist } from '../data/dataset.ts';
-import { evaluateModel } from '../evaluate/evaluate.ts';
 import type { BasePreprocess } from '../models/bases.ts';
 import { imagenetWeightsCached, loadBase } from '../models/bases.ts';
-import { train } from '../train/train.ts';
-import { RUN_FILES, readMetrics } from '../train/run_folder.ts';
+import { readMetrics } from '../train/run_folder.ts';
+import { trainAndTest } from './train_and_test.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
@@ -98,7 +97,7 @@ export interface AblationOptions {
   progress?: boolean;
   signal?: AbortSignal;
   /** A fresh store recorder per run. */
-  recorder?: () => Promise<RunRecorder>;
+  recorder?: () => Promise<RunRecorder | undefined>;
   onRow?: (row: AblationRow) => void;
 }
 
@@ -115,14 +114,7 @@ export async function runAblation(o: AblationOptions): Promise<AblationRow[]> {
         ...ABLATION_DEFAULTS, base: b.base, weights: b.weights, inputSize: b.inputSize, ...o.overrides, ...s.change(b, right),
       }, `ablation ${b.base} ${s.name}`);
       const dir = join(o.outDir, b.base.replace(/[^\w.-]+/g, '_'), s.name);
-      const finished = existsSync(join(dir, 'eval-test', 'metrics.json')) && existsSync(join(dir, RUN_FILES.model));
-      let acc: number;
-      if (finished) {
-        acc = (JSON.parse(readFileSync(join(dir, 'eval-test', 'metrics.json'), 'utf8')) as { accuracy: number }).accuracy;
-      } else {
-        await train({ config: cfg, outDir: dir, data: o.data, resume: existsSync(join(dir, RUN_FILES.checkpoint)), keepBest: false, progress: o.progress, signal: o.signal, recorder: await o.recorder?.() });
-        acc = (await evaluateModel(dir, 'test', o.data)).accuracy;
-      }
+      const { testAcc: acc } = await trainAndTest(cfg, dir, { data: o.data, keepBest: false, progress: o.progress, signal: o.signal, recorder: o.recorder });
       const valAcc = readMetrics(dir).map((m) => m.valAcc ?? NaN);
       const row: AblationRow = { base: b.base, label: b.label, setup: s.name, mistake: s.mistake, testAcc: acc, chance: acc < CHANCE_LEVEL, valAcc, run: dir };
       rows.push(row);
