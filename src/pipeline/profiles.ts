@@ -23,6 +23,8 @@ export interface StudyProfile {
   parallel: number | null;
   /** Stage 7: transfer-learning runs, and the ablation's settings (null: no ablation). */
   transfer: { runs: TransferRunSpec[]; ablation: TrainConfigInput | null };
+  /** Stage 8: the strongest model, a named recipe (src/recipes.ts) with this profile's overrides. */
+  strongest: { recipe: string; settings: TrainConfigInput };
 }
 
 /** One transfer-learning run of the study. */
@@ -59,6 +61,7 @@ export const PROFILES: Record<Profile, StudyProfile> = {
     cv: { folds: 3 },
     parallel: 1,
     transfer: { runs: [{ name: 'mobilenet-features', label: 'MobileNet 0.25 (ImageNet), frozen features', config: mobilenet({ mode: 'features', inputSize: 32, limit: 3000, epochs: 3 }) }], ablation: null },
+    strongest: { recipe: 'fast', settings: { epochs: 1, limit: 2000 } },
   },
   standard: {
     what: 'what npm start runs, about 15 minutes: the default recipe on all 60,000, 10 TPE trials and 5-fold CV of 10 epochs on 12,000',
@@ -67,6 +70,8 @@ export const PROFILES: Record<Profile, StudyProfile> = {
     cv: { folds: 5 },
     parallel: null,
     transfer: { runs: [{ name: 'mobilenet-features', label: 'MobileNet 0.25 (ImageNet), frozen features', config: mobilenet({ mode: 'features', epochs: 20 }) }], ablation: null },
+    // The fast recipe's schedule over 3 epochs of ~2 min each on 2 cores (docs/ARCHITECTURE.md, "ResNet-9 recipes").
+    strongest: { recipe: 'fast', settings: { epochs: 3 } },
   },
   full: {
     what: "the published study's scale, about 1.5 hours: Hyperband over 30-epoch trials and 10-fold CV, all on 60,000",
@@ -83,6 +88,7 @@ export const PROFILES: Record<Profile, StudyProfile> = {
       ],
       ablation: {},
     },
+    strongest: { recipe: 'best', settings: {} },
   },
 };
 

@@ -5,7 +5,8 @@
  *   1 verify the data → 2 explore → 3 train LeNet-5 → 4 evaluate on the test set → 5 tune (from
  *   the defaults as trial 0; the best retrained and tested once) → 6 cross-validate the default
  *   against the tuned configuration with the corrected resampled t-test → 7 transfer learning
- *   (transfer_stage.ts).
+ *   (transfer_stage.ts) → 8 the strongest model we train (a residual CNN recipe, src/recipes.ts),
+ *   ranked with the others in the report.
  *
  * How much each stage trains is the profile's (src/pipeline/profiles.ts); stages 5–6 are in
  * tune_cv.ts.
@@ -16,6 +17,8 @@ import { loadFashionMnist } from '../data/dataset.ts';
 import { explore } from '../data/explore.ts';
 import { formatVerify, verifyData } from '../data/verify.ts';
 import { evaluateModel, formatEvaluation } from '../evaluate/evaluate.ts';
+import { trainAndTest } from '../evaluate/train_and_test.ts';
+import { recipeSettings } from '../recipes.ts';
 import { writeStudyReport, type StudyStages } from '../report/study_report.ts';
 import { studyHtmlReport, writeHtmlReport } from '../report/html/report.ts';
 import { finishedRun } from '../train/run_folder.ts';
@@ -23,6 +26,7 @@ import { defaultDbPath } from '../store/run_store.ts';
 import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
+import { pct } from '../util/format.ts';
 import { PROFILES, type Profile } from './profiles.ts';
 
 export interface StudyOptions {
@@ -61,19 +65,19 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     await writeHtmlReport(htmlPath, { db: o.db ?? defaultDbPath(), study: o.outDir });
   };
 
-  o.say('== 1/7 data: verify');
+  o.say('== 1/8 data: verify');
   const report = verifyData(o.dataDir);
   o.say(formatVerify(report));
   stages.data = { dir: report.dir, official: report.official, train: report.splits[0].images, test: report.splits[1].images };
   await record();
 
-  o.say('== 2/7 explore');
+  o.say('== 2/8 explore');
   const data = loadFashionMnist({ dataDir: o.dataDir });
   const summary = await explore(data, join(o.outDir, 'explore'));
   stages.explore = { figures: summary.figures, pixel: summary.pixel, duplicates: summary.duplicates };
   await record();
 
-  o.say(`== 3/7 train LeNet-5 (${o.profile} profile)`);
+  o.say(`== 3/8 train LeNet-5 (${o.profile} profile)`);
   const config = parseTrainConfig(PROFILES[o.profile].train, `${o.profile} profile`);
   const trainDir = join(o.outDir, 'lenet5');
   // Done by an earlier run of the study (with this profile's settings): reuse it.
@@ -88,7 +92,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     await record();
   }
 
-  o.say('== 4/7 evaluate on the test set');
+  o.say('== 4/8 evaluate on the test set');
   const evaluation = await evaluateModel(trainDir, 'test', data);
   o.say(formatEvaluation(evaluation));
   stages.evaluate = { accuracy: evaluation.accuracy, loss: evaluation.loss, macroF1: evaluation.macroF1, files: evaluation.files };
@@ -96,7 +100,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
 
   const { runTuningStage, runCvStage } = await import('./tune_cv.ts');
   const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel, remote: o.remote, signal: o.signal };
-  o.say(`== 5/7 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
+  o.say(`== 5/8 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
   stages.tune = await runTuningStage(tuning);
   await record();
 
@@ -105,17 +109,27 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     // Trial 0 is the default configuration: when it stays the best there is no tuned one to compare.
     const keptStart = stages.tune.best?.name === stages.tune.start?.name;
     o.say(keptStart
-      ? '== 6/7 cross-validate the default configuration (tuning found nothing better than it on the validation split)'
-      : '== 6/7 cross-validate the default vs the tuned configuration on the same stratified folds');
+      ? '== 6/8 cross-validate the default configuration (tuning found nothing better than it on the validation split)'
+      : '== 6/8 cross-validate the default vs the tuned configuration on the same stratified folds');
     stages.cv = await runCvStage(tuning, keptStart ? null : bestConfig);
     await record();
   } else {
-    o.say('== 6/7 skipped: no tuning trial finished, so there is no tuned configuration to compare');
+    o.say('== 6/8 skipped: no tuning trial finished, so there is no tuned configuration to compare');
   }
 
   const { runTransferStage } = await import('./transfer_stage.ts');
-  o.say(`== 7/7 transfer learning (${o.profile} profile)`);
+  o.say(`== 7/8 transfer learning (${o.profile} profile)`);
   stages.transfer = await runTransferStage({ ...PROFILES[o.profile].transfer, outDir: o.outDir, data, say: o.say, recorder: o.recorder, signal: o.signal });
+  await record();
+
+  const strongest = PROFILES[o.profile].strongest;
+  const strongCfg = parseTrainConfig({ ...recipeSettings(strongest.recipe), ...strongest.settings }, `${o.profile} profile, recipe ${strongest.recipe}`);
+  const strongDir = join(o.outDir, 'strongest');
+  o.say(`== 8/8 the strongest model: recipe ${strongest.recipe}, ${strongCfg.model}, ${strongCfg.epochs} epochs (${o.profile} profile)`);
+  const tested = await trainAndTest(strongCfg, strongDir, { data, progress: true, signal: o.signal, recorder: o.recorder });
+  if (tested.reused) o.say(`already trained and tested: ${strongDir}`);
+  o.say(`${strongCfg.model}: test accuracy ${pct(tested.testAcc)}`);
+  stages.strongest = { recipe: strongest.recipe, model: strongCfg.model, images: strongCfg.limit, epochs: tested.epochs, seconds: tested.seconds, testAcc: tested.testAcc, run: strongDir };
   await record();
   o.say(`report: ${reportPath}`);
   return { profile: o.profile, outDir: o.outDir, stages, report: reportPath, htmlReport: htmlPath };

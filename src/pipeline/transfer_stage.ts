@@ -14,7 +14,7 @@ import { imagenetWeightsCached } from '../models/bases.ts';
 import type { StudyStages } from '../report/study_report.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { ablationBases, runAblation } from '../transfer/ablation.ts';
-import { trainAndTest } from '../transfer/train_and_test.ts';
+import { trainAndTest } from '../evaluate/train_and_test.ts';
 import { pct } from '../util/format.ts';
 import type { TransferRunSpec } from './profiles.ts';
 

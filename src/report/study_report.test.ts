@@ -68,6 +68,23 @@ test('the headline puts every figure beside the published study\'s, and says wha
   assert.ok(early.indexOf('## Against the published study') < early.indexOf('## 1. Data'), 'the comparison comes first');
 });
 
+test('the strongest model has its row, its section, and the ranking puts every tested model best first', () => {
+  const train = { outDir: `${dir}/lenet5`, epochs: 30, bestEpoch: 27, final: { valAcc: 0.9215 }, seconds: 300 };
+  const transfer = { rows: [{ name: 'mobilenet-features', label: 'MobileNet 0.25', base: 'mobilenet', mode: 'features', inputSize: 64, weights: null, images: null, epochs: 20, seconds: 600, testAcc: 0.8429, published: null, run: `${dir}/transfer/mobilenet-features`, note: null }], ablation: null };
+  const strongest = { recipe: 'best', model: 'resnet9_s', images: null, epochs: 26, seconds: 3900, testAcc: 0.9461, run: `${dir}/strongest` };
+  const md = studyReport('full', { ...stages, train, tune: { ...stages.tune!, final: { ...stages.tune!.final!, outDir: `${dir}/tune/final-trial-007` } }, transfer, strongest }, dir);
+  assert.ok(md.includes('| the strongest model, resnet9_s (recipe best) | not in the study | **94.61%** test, 26 epochs, all 60,000 training images |'));
+  assert.ok(md.includes([
+    '| rank | model | test accuracy |', '|---|---|---|',
+    '| 1 | [resnet9_s (recipe best)](strongest) | **94.61%** |',
+    '| 2 | [LeNet-5, default settings](lenet5) | 91.68% |',
+    '| 3 | [LeNet-5, tuned](tune/final-trial-007) | 91.01% |',
+    '| 4 | [MobileNet 0.25, features](transfer/mobilenet-features) | 84.29% |',
+  ].join('\n')), md);
+  assert.match(md, /## 8\. The strongest model\n\[resnet9_s \(recipe best\)\]\(strongest\): 26 epochs on all 60,000 training images in 65 min; test accuracy \*\*94\.61%\*\*/);
+  assert.ok(!studyReport('full', { data: stages.data }, dir).includes('Our models, best first'), 'no ranking of fewer than two models');
+});
+
 test('tuning that kept its starting configuration says so', () => {
   const kept = studyReport('full', { tune: { ...stages.tune!, epochs: 30, start: { name: 'trial-000', objective: 0.9215 }, best: { name: 'trial-000', params: {}, objective: 0.9215 } } }, dir);
   assert.match(kept, /30 epochs per trial at most/);

@@ -26,7 +26,7 @@ export interface StudyStages {
     /** Trial 0: the default configuration the search started from. */
     start?: Pick<TrialRecord, 'name' | 'objective'> | null;
     best: Pick<TrialRecord, 'name' | 'params' | 'objective'> | null;
-    final: { testAccuracy: number; macroF1: number; trainImages: number } | null;
+    final: { testAccuracy: number; macroF1: number; trainImages: number; outDir?: string } | null;
     files: Record<string, string>;
   };
   cv?: { sizes: { val: number; train: number }; summaries: CvSummary[]; comparison: (PairedTest & { first: string; second: string }) | null; files: Record<string, string> };
@@ -37,6 +37,8 @@ export interface StudyStages {
     }[];
     ablation: { rows: AblationRow[]; table: string } | null;
   };
+  /** Stage 8: the strongest model, trained by a named recipe and tested once. */
+  strongest?: { recipe: string; model: string; images: number | null; epochs: number; seconds: number; testAcc: number; run: string };
 }
 
 /** What the published Keras study reported (validation accuracy; it gave no test-set or CV figures). */
@@ -72,8 +74,25 @@ function publishedTable(stages: StudyStages): string[] {
       return [`transfer learning, ${base}`, pct(acc), row ? `**${pct(row.testAcc)}** test (${pp(row.testAcc - acc)}), ${row.mode}${row.note ? ` (${row.note})` : ''}, ${row.inputSize}x${row.inputSize}, ${imagesText(row.images)}` : 'not reached yet'];
     }),
     ...(stages.transfer?.rows.filter((r) => r.published === null) ?? []).map((r) => [`transfer learning, ${r.label}`, 'not in the study', `**${pct(r.testAcc)}** test, ${r.inputSize}x${r.inputSize}, ${imagesText(r.images)}`]),
+    ...(stages.strongest ? [[`the strongest model, ${strongestLabel(stages.strongest)}`, 'not in the study', `**${pct(stages.strongest.testAcc)}** test, ${stages.strongest.epochs} epochs, ${imagesText(stages.strongest.images)}`]] : []),
   ];
   return ['| | published study | this run (difference) |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`), ''];
+}
+
+const strongestLabel = (s: NonNullable<StudyStages['strongest']>) => `${s.model} (recipe ${s.recipe})`;
+
+/** Every model the study tested, best test accuracy first. */
+function ranking(stages: StudyStages, outDir: string): string[] {
+  const { train, evaluate, tune, transfer, strongest } = stages;
+  const rows: { what: string; run?: string; acc: number }[] = [
+    ...(train && evaluate ? [{ what: 'LeNet-5, default settings', run: train.outDir, acc: evaluate.accuracy }] : []),
+    ...(tune?.final ? [{ what: 'LeNet-5, tuned', run: tune.final.outDir, acc: tune.final.testAccuracy }] : []),
+    ...(transfer?.rows ?? []).map((r) => ({ what: `${r.label}, ${r.mode}`, run: r.run, acc: r.testAcc })),
+    ...(strongest ? [{ what: strongestLabel(strongest), run: strongest.run, acc: strongest.testAcc }] : []),
+  ].sort((a, b) => b.acc - a.acc);
+  if (rows.length < 2) return [];
+  return ['### Our models, best first', '', '| rank | model | test accuracy |', '|---|---|---|',
+    ...rows.map((r, i) => `| ${i + 1} | ${r.run ? `[${r.what}](${relative(outDir, r.run)})` : r.what} | ${i === 0 ? `**${pct(r.acc)}**` : pct(r.acc)} |`), ''];
 }
 
 const imagesText = (n: number | null) => (n === null ? 'all 60,000 training images' : `${n.toLocaleString('en')} training images`);
@@ -86,7 +105,7 @@ export function studyReport(profile: string, stages: StudyStages, outDir: string
   const image = (path: string | undefined, alt: string) => (path ? `![${alt}](${relative(outDir, path)})` : '');
   const out: string[] = [`# Fashion-MNIST study (${profile} profile)`, ''];
   const { data, explore, train, evaluate, tune, cv } = stages;
-  out.push('## Against the published study', ...publishedTable(stages));
+  out.push('## Against the published study', ...publishedTable(stages), ...ranking(stages, outDir));
 
   if (data) {
     out.push('## 1. Data', `${data.train.toLocaleString('en')} training and ${data.test.toLocaleString('en')} test images from \`${data.dir}\`; ${data.official ? 'the official files (SHA-256 checked)' : '**not** the official files'}.`, '');
@@ -153,6 +172,12 @@ export function studyReport(profile: string, stages: StudyStages, outDir: string
       out.push('### Why the published runs failed: one mistake at a time', '',
         ablationTable(transfer.ablation.rows));
     }
+  }
+  const strongest = stages.strongest;
+  if (strongest) {
+    out.push('## 8. The strongest model',
+      `${link(strongest.run, strongestLabel(strongest))}: ${strongest.epochs} epochs on ${imagesText(strongest.images)} in ${Math.round(strongest.seconds / 60)} min; test accuracy **${pct(strongest.testAcc)}** (single model, no test-time augmentation). \`fmnist evaluate --tta\` and \`fmnist ensemble\` score it with flips and with other seeds.`,
+      '', image(runFile(strongest.run, 'curvesPng'), 'learning curves'), '');
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
 }

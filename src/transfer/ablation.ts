@@ -18,7 +18,7 @@ import type { FashionMnist } from '../data/dataset.ts';
 import type { BasePreprocess } from '../models/bases.ts';
 import { imagenetWeightsCached, loadBase } from '../models/bases.ts';
 import { readMetrics } from '../train/run_folder.ts';
-import { trainAndTest } from './train_and_test.ts';
+import { trainAndTest } from '../evaluate/train_and_test.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';

@@ -115,9 +115,10 @@ export function collectReport(o: { db?: string | null; study?: string; runs?: nu
   const study = studyDir ? readJson<{ profile: string; stages: StudyStages }>(join(studyDir, 'study.json')) : undefined;
   if (studyDir && study) {
     data.study = { dir: studyDir, ...study };
-    const trained = study.stages.train?.outDir;
-    if (trained && !runs.some((r) => r.outDir === trained)) {
-      const v = viewOfFolder(trained);
+    // The study's own runs, also when the store it recorded them in is not this one.
+    for (const dir of [study.stages.train?.outDir, study.stages.strongest?.run]) {
+      if (!dir || runs.some((r) => r.outDir === dir)) continue;
+      const v = viewOfFolder(dir);
       if (v) runs.unshift(v);
     }
   }

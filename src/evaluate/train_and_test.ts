@@ -1,5 +1,5 @@
 /**
- * One transfer run as the study and the ablation need it: trained in its folder (an interrupted
+ * One run as the study (stages 7 and 8) and the ablation need it: trained in its folder (an interrupted
  * run resumes) and scored once on the test set; a run already trained with this config and tested
  * is only re-read, so rerunning a study or an ablation repeats nothing.
  */
@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../config.ts';
 import type { FashionMnist } from '../data/dataset.ts';
-import { evaluateModel } from '../evaluate/evaluate.ts';
+import { evaluateModel } from './evaluate.ts';
 import { RUN_FILES, finishedRun } from '../train/run_folder.ts';
 import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
