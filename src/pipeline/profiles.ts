@@ -55,7 +55,7 @@ const SEED_BACKBONES: TransferRunSpec[] = [
 
 export const PROFILES: Record<Profile, StudyProfile> = {
   quick: {
-    what: 'smoke test, about a minute: 3 epochs on 12,000 images, 6 TPE trials and 3-fold CV on 3,000',
+    what: 'smoke test, a few minutes: 3 epochs on 12,000 images, 6 TPE trials and 3-fold CV on 3,000, a transfer run and a ResNet-9 epoch on 3,000 and 2,000',
     train: { epochs: 3, limit: 12000 },
     tune: { strategy: 'tpe', trials: 6, epochs: 3, limit: 3000, valSplit: 0.2 },
     cv: { folds: 3 },
@@ -64,7 +64,7 @@ export const PROFILES: Record<Profile, StudyProfile> = {
     strongest: { recipe: 'fast', settings: { epochs: 1, limit: 2000 } },
   },
   standard: {
-    what: 'what npm start runs, about 15 minutes: the default recipe on all 60,000, 10 TPE trials and 5-fold CV of 10 epochs on 12,000',
+    what: 'what npm start runs, about 25 minutes: the default recipe on all 60,000, 10 TPE trials and 5-fold CV of 10 epochs on 12,000, MobileNet features, 3 epochs of ResNet-9-s',
     train: {},
     tune: { strategy: 'tpe', trials: 10, epochs: 10, limit: 12000, valSplit: 0.2 },
     cv: { folds: 5 },
@@ -74,7 +74,7 @@ export const PROFILES: Record<Profile, StudyProfile> = {
     strongest: { recipe: 'fast', settings: { epochs: 3 } },
   },
   full: {
-    what: "the published study's scale, about 1.5 hours: Hyperband over 30-epoch trials and 10-fold CV, all on 60,000",
+    what: "the published study's scale, about 6 hours: Hyperband over 30-epoch trials and 10-fold CV, all on 60,000, every transfer run and the ablation, --recipe best",
     train: {},
     tune: { strategy: 'hyperband', trials: 17, limit: null, valSplit: 0.1 },
     cv: { folds: 10 },

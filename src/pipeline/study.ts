@@ -26,7 +26,7 @@ import { defaultDbPath } from '../store/run_store.ts';
 import { train } from '../train/train.ts';
 import type { RunRecorder } from '../train/types.ts';
 import { writeJsonAtomic } from '../util/atomic.ts';
-import { pct } from '../util/format.ts';
+import { count, pct } from '../util/format.ts';
 import { PROFILES, type Profile } from './profiles.ts';
 
 export interface StudyOptions {
@@ -125,7 +125,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   const strongest = PROFILES[o.profile].strongest;
   const strongCfg = parseTrainConfig({ ...recipeSettings(strongest.recipe), ...strongest.settings }, `${o.profile} profile, recipe ${strongest.recipe}`);
   const strongDir = join(o.outDir, 'strongest');
-  o.say(`== 8/8 the strongest model: recipe ${strongest.recipe}, ${strongCfg.model}, ${strongCfg.epochs} epochs (${o.profile} profile)`);
+  o.say(`== 8/8 the strongest model: recipe ${strongest.recipe}, ${strongCfg.model}, ${count(strongCfg.epochs, 'epoch')} (${o.profile} profile)`);
   const tested = await trainAndTest(strongCfg, strongDir, { data, progress: true, signal: o.signal, recorder: o.recorder });
   if (tested.reused) o.say(`already trained and tested: ${strongDir}`);
   o.say(`${strongCfg.model}: test accuracy ${pct(tested.testAcc)}`);

@@ -81,7 +81,7 @@ test('the strongest model has its row, its section, and the ranking puts every t
     '| 3 | [LeNet-5, tuned](tune/final-trial-007) | 91.01% |',
     '| 4 | [MobileNet 0.25, features](transfer/mobilenet-features) | 84.29% |',
   ].join('\n')), md);
-  assert.match(md, /## 8\. The strongest model\n\[resnet9_s \(recipe best\)\]\(strongest\): 26 epochs on all 60,000 training images in 65 min; test accuracy \*\*94\.61%\*\*/);
+  assert.match(md, /## 8\. The strongest model\n\[resnet9_s \(recipe best\)\]\(strongest\): 26 epochs on all 60,000 training images in 1h05m; test accuracy \*\*94\.61%\*\*/);
   assert.ok(!studyReport('full', { data: stages.data }, dir).includes('Our models, best first'), 'no ranking of fewer than two models');
 });
 

@@ -8,9 +8,10 @@ import { runFile } from '../train/run_folder.ts';
 import { cvWinner, type CvSummary } from '../tune/cv.ts';
 import type { PairedTest } from '../evaluate/stats.ts';
 import type { TrialRecord } from '../tune/tune.ts';
-import { pct, pp } from '../util/format.ts';
+import { count, pct, pp } from '../util/format.ts';
 import { ablationTable, type AblationRow } from '../transfer/ablation.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { formatDuration } from '../util/progress.ts';
 
 /** The stages as src/pipeline/study.ts records them; a stage not reached yet is absent. */
 export interface StudyStages {
@@ -74,7 +75,7 @@ function publishedTable(stages: StudyStages): string[] {
       return [`transfer learning, ${base}`, pct(acc), row ? `**${pct(row.testAcc)}** test (${pp(row.testAcc - acc)}), ${row.mode}${row.note ? ` (${row.note})` : ''}, ${row.inputSize}x${row.inputSize}, ${imagesText(row.images)}` : 'not reached yet'];
     }),
     ...(stages.transfer?.rows.filter((r) => r.published === null) ?? []).map((r) => [`transfer learning, ${r.label}`, 'not in the study', `**${pct(r.testAcc)}** test, ${r.inputSize}x${r.inputSize}, ${imagesText(r.images)}`]),
-    ...(stages.strongest ? [[`the strongest model, ${strongestLabel(stages.strongest)}`, 'not in the study', `**${pct(stages.strongest.testAcc)}** test, ${stages.strongest.epochs} epochs, ${imagesText(stages.strongest.images)}`]] : []),
+    ...(stages.strongest ? [[`the strongest model, ${strongestLabel(stages.strongest)}`, 'not in the study', `**${pct(stages.strongest.testAcc)}** test, ${count(stages.strongest.epochs, 'epoch')}, ${imagesText(stages.strongest.images)}`]] : []),
   ];
   return ['| | published study | this run (difference) |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`), ''];
 }
@@ -176,7 +177,7 @@ export function studyReport(profile: string, stages: StudyStages, outDir: string
   const strongest = stages.strongest;
   if (strongest) {
     out.push('## 8. The strongest model',
-      `${link(strongest.run, strongestLabel(strongest))}: ${strongest.epochs} epochs on ${imagesText(strongest.images)} in ${Math.round(strongest.seconds / 60)} min; test accuracy **${pct(strongest.testAcc)}** (single model, no test-time augmentation). \`fmnist evaluate --tta\` and \`fmnist ensemble\` score it with flips and with other seeds.`,
+      `${link(strongest.run, strongestLabel(strongest))}: ${count(strongest.epochs, 'epoch')} on ${imagesText(strongest.images)} in ${formatDuration(strongest.seconds)}; test accuracy **${pct(strongest.testAcc)}** (single model, no test-time augmentation). \`fmnist evaluate --tta\` and \`fmnist ensemble\` score it with flips and with other seeds.`,
       '', image(runFile(strongest.run, 'curvesPng'), 'learning curves'), '');
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;

@@ -5,3 +5,6 @@ export const pct = (v: number | undefined) => (v === undefined || !Number.isFini
 
 /** A difference of two accuracies in percentage points, signed. */
 export const pp = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)} pp`;
+
+/** `count(1, 'epoch')` → "1 epoch", `count(26, 'epoch')` → "26 epochs". */
+export const count = (n: number, noun: string) => `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : 's'}`;
