@@ -29,6 +29,9 @@ import { writeJsonAtomic } from '../util/atomic.ts';
 import { count, pct } from '../util/format.ts';
 import { PROFILES, type Profile } from './profiles.ts';
 
+/** Stages 1–8 above, as the progress lines count them. */
+const STAGE_COUNT = 8;
+
 export interface StudyOptions {
   profile: Profile;
   outDir: string;
@@ -57,6 +60,7 @@ export interface StudyResult {
 
 export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   const stages: StudyStages = {};
+  const stage = (n: number, what: string) => o.say(`== ${n}/${STAGE_COUNT} ${what}`);
   let reportPath = '';
   const htmlPath = studyHtmlReport(o.outDir);
   const record = async () => {
@@ -65,19 +69,19 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     await writeHtmlReport(htmlPath, { db: o.db ?? defaultDbPath(), study: o.outDir });
   };
 
-  o.say('== 1/8 data: verify');
+  stage(1, 'data: verify');
   const report = verifyData(o.dataDir);
   o.say(formatVerify(report));
   stages.data = { dir: report.dir, official: report.official, train: report.splits[0].images, test: report.splits[1].images };
   await record();
 
-  o.say('== 2/8 explore');
+  stage(2, 'explore');
   const data = loadFashionMnist({ dataDir: o.dataDir });
   const summary = await explore(data, join(o.outDir, 'explore'));
   stages.explore = { figures: summary.figures, pixel: summary.pixel, duplicates: summary.duplicates };
   await record();
 
-  o.say(`== 3/8 train LeNet-5 (${o.profile} profile)`);
+  stage(3, `train LeNet-5 (${o.profile} profile)`);
   const config = parseTrainConfig(PROFILES[o.profile].train, `${o.profile} profile`);
   const trainDir = join(o.outDir, 'lenet5');
   // Done by an earlier run of the study (with this profile's settings): reuse it.
@@ -92,7 +96,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
     await record();
   }
 
-  o.say('== 4/8 evaluate on the test set');
+  stage(4, 'evaluate on the test set');
   const evaluation = await evaluateModel(trainDir, 'test', data);
   o.say(formatEvaluation(evaluation));
   stages.evaluate = { accuracy: evaluation.accuracy, loss: evaluation.loss, macroF1: evaluation.macroF1, files: evaluation.files };
@@ -100,7 +104,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
 
   const { runTuningStage, runCvStage } = await import('./tune_cv.ts');
   const tuning = { profile: o.profile, outDir: o.outDir, data, dataDir: o.dataDir, db: o.db, say: o.say, parallel: o.parallel, remote: o.remote, signal: o.signal };
-  o.say(`== 5/8 tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
+  stage(5, `tune LeNet-5 on a held-out validation split, then the test set once (${o.profile} profile)`);
   stages.tune = await runTuningStage(tuning);
   await record();
 
@@ -108,24 +112,24 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult> {
   if (bestConfig) {
     // Trial 0 is the default configuration: when it stays the best there is no tuned one to compare.
     const keptStart = stages.tune.best?.name === stages.tune.start?.name;
-    o.say(keptStart
-      ? '== 6/8 cross-validate the default configuration (tuning found nothing better than it on the validation split)'
-      : '== 6/8 cross-validate the default vs the tuned configuration on the same stratified folds');
+    stage(6, keptStart
+      ? 'cross-validate the default configuration (tuning found nothing better than it on the validation split)'
+      : 'cross-validate the default vs the tuned configuration on the same stratified folds');
     stages.cv = await runCvStage(tuning, keptStart ? null : bestConfig);
     await record();
   } else {
-    o.say('== 6/8 skipped: no tuning trial finished, so there is no tuned configuration to compare');
+    stage(6, 'skipped: no tuning trial finished, so there is no tuned configuration to compare');
   }
 
   const { runTransferStage } = await import('./transfer_stage.ts');
-  o.say(`== 7/8 transfer learning (${o.profile} profile)`);
+  stage(7, `transfer learning (${o.profile} profile)`);
   stages.transfer = await runTransferStage({ ...PROFILES[o.profile].transfer, outDir: o.outDir, data, say: o.say, recorder: o.recorder, signal: o.signal });
   await record();
 
   const strongest = PROFILES[o.profile].strongest;
   const strongCfg = parseTrainConfig({ ...recipeSettings(strongest.recipe), ...strongest.settings }, `${o.profile} profile, recipe ${strongest.recipe}`);
   const strongDir = join(o.outDir, 'strongest');
-  o.say(`== 8/8 the strongest model: recipe ${strongest.recipe}, ${strongCfg.model}, ${count(strongCfg.epochs, 'epoch')} (${o.profile} profile)`);
+  stage(8, `the strongest model: recipe ${strongest.recipe}, ${strongCfg.model}, ${count(strongCfg.epochs, 'epoch')} (${o.profile} profile)`);
   const tested = await trainAndTest(strongCfg, strongDir, { data, progress: true, signal: o.signal, recorder: o.recorder });
   if (tested.reused) o.say(`already trained and tested: ${strongDir}`);
   o.say(`${strongCfg.model}: test accuracy ${pct(tested.testAcc)}`);
