@@ -23,11 +23,11 @@ test('fmnist study --profile quick: eight stages, a report against the published
   assert.deepEqual(Object.keys(result.stages), ['data', 'explore', 'train', 'evaluate', 'tune', 'cv', 'transfer', 'strongest']);
   const transfer = result.stages.transfer as { rows: { base: string; mode: string; testAcc: number; run: string }[] };
   assert.deepEqual(transfer.rows.map((r) => [r.base, r.mode]), [['mobilenet', 'features']]);
-  assert.ok(transfer.rows[0].testAcc > 0.2, `a pretrained base's features learn (${transfer.rows[0].testAcc})`);
+  assert.ok(transfer.rows[0].testAcc > 0.5, `a pretrained base's features learn (${transfer.rows[0].testAcc})`);
 
   const strongest = result.stages.strongest as { recipe: string; model: string; epochs: number; images: number; testAcc: number; run: string };
-  assert.deepEqual([strongest.recipe, strongest.model, strongest.epochs, strongest.images], ['fast', 'resnet9_s', 1, 2000]);
-  assert.ok(strongest.testAcc > 0.2 && strongest.testAcc <= 1, `the residual network learns in one epoch (${strongest.testAcc})`);
+  assert.deepEqual([strongest.recipe, strongest.model, strongest.epochs, strongest.images], ['fast', 'resnet9_s', 2, 3000]);
+  assert.ok(strongest.testAcc > 0.4 && strongest.testAcc <= 1, `the residual network learns in two epochs (${strongest.testAcc})`);
 
   const tune = result.stages.tune as { start: { name: string } | null; best: { name: string } | null; counts: Record<string, number> };
   assert.equal(tune.start?.name, 'trial-000', 'trial 0 is the starting configuration');
@@ -58,7 +58,7 @@ test('fmnist study --profile quick: eight stages, a report against the published
   assert.match(html, /<h3>Our models, best first<\/h3>/);
   assert.match(html, /<td>resnet9_s<\/td><td>recipe fast<\/td>/);
   // Stage 7's run is in the transfer table: base, mode, input size, weights (Keras' MobileNet 0.25 file).
-  assert.match(html, /<td>mobilenet<\/td><td>features<\/td><td>32<\/td><td>[^<]*mobilenet_2_5_224_tf_no_top\.h5<\/td>/);
+  assert.match(html, /<td>mobilenet<\/td><td>features<\/td><td>64<\/td><td>[^<]*mobilenet_2_5_224_tf_no_top\.h5<\/td>/);
 
   const second = await fmnist(...args);
   assert.match(second.stderr, /already trained/);
