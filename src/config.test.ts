@@ -18,6 +18,13 @@ test('file then flags: flags win, undefined flags do not erase', () => {
   assert.equal(c.lr, 0.5);
 });
 
+test('a bad merged value is blamed on where it came from: the flag, or the file under it', () => {
+  assert.throws(() => mergeConfig({ optimizer: 'sgd', lr: 0.05 }, { weightDecay: -1 }, 'recipe best'), /^UserError: flags: 'weightDecay' Too small/);
+  assert.throws(() => mergeConfig({ lr: -1 }, { epochs: 3 }, 'c.json'), /^UserError: c\.json: 'lr' Too small/);
+  assert.throws(() => mergeConfig({ epoch: 3 }, { lr: 0.1 }, 'c.json'), /^UserError: c\.json: unknown key 'epoch'/);
+  assert.throws(() => mergeConfig({ mode: 'scratch' }, { base: 'vgg16', weights: 'imagenet' }, 'c.json'), /^UserError: c\.json with flags: mode scratch trains from random weights/);
+});
+
 test('unknown keys and bad values are refused in one line naming the key', () => {
   assert.throws(() => parseTrainConfig({ epoch: 3 }, 'my.json'), /: my\.json: unknown key 'epoch' \(known: model, epochs/);
   assert.throws(() => parseTrainConfig({ optimizer: 'adagrad' }), /'optimizer'/);

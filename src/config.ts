@@ -112,20 +112,24 @@ function checkTransfer(cfg: TrainConfig, origin: string): void {
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
-/** Validate a partial config, with one-line errors that name the key. */
-export function parseTrainConfig(input: unknown, origin = 'config'): TrainConfig {
+/** Where settings came from, for error messages: one name, or per key (a merged config: its file's name or 'flags'). */
+export type ConfigOrigin = string | { of(key: string): string; all: string };
+
+/** Validate a partial config, with one-line errors that name the key and where it came from. */
+export function parseTrainConfig(input: unknown, origin: ConfigOrigin = 'config'): TrainConfig {
+  const of = (key: string) => (typeof origin === 'string' ? origin : origin.of(key));
   const r = TrainConfigSchema.safeParse(input ?? {});
   if (r.success) {
-    checkTransfer(r.data, origin);
+    checkTransfer(r.data, typeof origin === 'string' ? origin : origin.all);
     return r.data;
   }
   const issue = r.error.issues[0];
   const where = issue.path.length ? `'${issue.path.join('.')}'` : '';
   if (issue.code === 'unrecognized_keys') {
     const known = Object.keys(TrainConfigSchema.shape).join(', ');
-    throw new UserError(`${origin}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (known: ${known})`);
+    throw new UserError(`${of(issue.keys[0])}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (known: ${known})`);
   }
-  throw new UserError(`${origin}: ${where} ${issue.message}`.replace(/\s+/g, ' ').trim());
+  throw new UserError(`${of(String(issue.path[0] ?? ''))}: ${where} ${issue.message}`.replace(/\s+/g, ' ').trim());
 }
 
 /** Read a JSON config file (an object of TrainConfig keys); errors name the file. */
@@ -157,6 +161,12 @@ export function settingsGiven(file: Record<string, unknown> | undefined, flags: 
 /** defaults ← file ← flags (flags given as undefined are ignored). */
 export function mergeConfig(file: Record<string, unknown> | undefined, flags: Record<string, unknown>, origin = 'config'): TrainConfig {
   const merged: Record<string, unknown> = { ...(file ?? {}) };
-  for (const [k, v] of Object.entries(flags)) if (v !== undefined) merged[k] = v;
-  return parseTrainConfig(merged, origin);
+  const fromFlags = new Set<string>();
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined) continue;
+    merged[k] = v;
+    fromFlags.add(k);
+  }
+  // A bad value is blamed on where it came from: a flag, or the file (recipe) it was merged over.
+  return parseTrainConfig(merged, { of: (key) => (fromFlags.has(key) ? 'flags' : origin), all: fromFlags.size && file ? `${origin} with flags` : origin });
 }
