@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mergeConfig, parseTrainConfig, readConfigFile } from './config.ts';
+import { mergeConfig, parseTrainConfig, readConfigFile, settingsGiven } from './config.ts';
 
 test('defaults are the documented recipe', () => {
   const c = parseTrainConfig({});
@@ -13,16 +13,21 @@ test('defaults are the documented recipe', () => {
 });
 
 test('file then flags: flags win, undefined flags do not erase', () => {
-  const c = mergeConfig({ epochs: 7, lr: 0.01 }, { lr: 0.5, epochs: undefined });
+  const c = mergeConfig({ origin: 'c.json', settings: { epochs: 7, lr: 0.01 } }, { origin: 'flags', settings: { lr: 0.5, epochs: undefined } });
   assert.equal(c.epochs, 7);
   assert.equal(c.lr, 0.5);
 });
 
-test('a bad merged value is blamed on where it came from: the flag, or the file under it', () => {
-  assert.throws(() => mergeConfig({ optimizer: 'sgd', lr: 0.05 }, { weightDecay: -1 }, 'recipe best'), /^UserError: flags: 'weightDecay' Too small/);
-  assert.throws(() => mergeConfig({ lr: -1 }, { epochs: 3 }, 'c.json'), /^UserError: c\.json: 'lr' Too small/);
-  assert.throws(() => mergeConfig({ epoch: 3 }, { lr: 0.1 }, 'c.json'), /^UserError: c\.json: unknown key 'epoch'/);
-  assert.throws(() => mergeConfig({ mode: 'scratch' }, { base: 'vgg16', weights: 'imagenet' }, 'c.json'), /^UserError: c\.json with flags: mode scratch trains from random weights/);
+test('a bad merged value is blamed on the layer that set it: the recipe, the file over it, or the flags', () => {
+  const recipe = (settings: Record<string, unknown>) => ({ origin: 'recipe best', settings });
+  const file = (settings: Record<string, unknown>) => ({ origin: 'c.json', settings });
+  const flags = (settings: Record<string, unknown>) => ({ origin: 'flags', settings });
+  assert.throws(() => mergeConfig(recipe({ optimizer: 'sgd', lr: 0.05 }), flags({ weightDecay: -1 })), /^UserError: flags: 'weightDecay' Too small/);
+  assert.throws(() => mergeConfig(recipe({ lr: -1 }), file({ epochs: 3 }), flags({})), /^UserError: recipe best: 'lr' Too small/);
+  assert.throws(() => mergeConfig(recipe({ lr: -1 }), file({ lr: -2 }), flags({ lr: undefined })), /^UserError: c\.json: 'lr' Too small/);
+  assert.throws(() => mergeConfig(file({ epoch: 3 }), flags({ lr: 0.1 })), /^UserError: c\.json: unknown key 'epoch'/);
+  assert.throws(() => mergeConfig(file({ mode: 'scratch' }), flags({ base: 'vgg16', weights: 'imagenet' })), /^UserError: c\.json with flags: mode scratch trains from random weights/);
+  assert.deepEqual(settingsGiven(recipe({ lr: 0.05 }), file({ epochs: 3 }), flags({ lr: 0.1, seed: undefined })).sort(), ['epochs', 'lr']);
 });
 
 test('unknown keys and bad values are refused in one line naming the key', () => {
@@ -49,6 +54,6 @@ test('the model name is checked against the registry while parsing, before anyth
   const { MODEL_NAMES } = await import('./config.ts');
   const { MODELS } = await import('./models/index.ts');
   assert.deepEqual([...MODEL_NAMES].sort(), Object.keys(MODELS).sort(), 'MODEL_NAMES in config.ts is the registry of src/models/index.ts');
-  assert.throws(() => mergeConfig(undefined, { model: 'nonsense' }, 'flags'), /^UserError: flags: 'model' unknown model 'nonsense': choose one of lenet5, vgg16, /);
+  assert.throws(() => mergeConfig({ origin: 'flags', settings: { model: 'nonsense' } }), /^UserError: flags: 'model' unknown model 'nonsense': choose one of lenet5, vgg16, /);
   for (const name of MODEL_NAMES) assert.equal(parseTrainConfig({ model: name }).model, name);
 });

@@ -152,21 +152,30 @@ export function readConfigFile(path: string): Record<string, unknown> {
   return (typeof obj.config === 'object' && obj.config !== null && !Array.isArray(obj.config) ? obj.config : obj) as Record<string, unknown>;
 }
 
-/** The settings a file and flags set (flags given as undefined set nothing): what a resumed run is checked against. */
-export function settingsGiven(file: Record<string, unknown> | undefined, flags: Record<string, unknown>): (keyof TrainConfig)[] {
-  const keys = new Set([...Object.keys(file ?? {}), ...Object.entries(flags).filter(([, v]) => v !== undefined).map(([k]) => k)]);
-  return [...keys] as (keyof TrainConfig)[];
+/** One source of settings, named in error messages: a recipe, a config file, the command line's flags. */
+export interface ConfigLayer {
+  origin: string;
+  settings?: Record<string, unknown>;
 }
 
-/** defaults ← file ← flags (flags given as undefined are ignored). */
-export function mergeConfig(file: Record<string, unknown> | undefined, flags: Record<string, unknown>, origin = 'config'): TrainConfig {
-  const merged: Record<string, unknown> = { ...(file ?? {}) };
-  const fromFlags = new Set<string>();
-  for (const [k, v] of Object.entries(flags)) {
-    if (v === undefined) continue;
-    merged[k] = v;
-    fromFlags.add(k);
+/** Each key the layers set (a value given as undefined sets nothing), the later layer winning, with the layer it came from. */
+function layered(layers: ConfigLayer[]): Map<string, { value: unknown; origin: string }> {
+  const out = new Map<string, { value: unknown; origin: string }>();
+  for (const { origin, settings } of layers) {
+    for (const [key, value] of Object.entries(settings ?? {})) if (value !== undefined) out.set(key, { value, origin });
   }
-  // A bad value is blamed on where it came from: a flag, or the file (recipe) it was merged over.
-  return parseTrainConfig(merged, { of: (key) => (fromFlags.has(key) ? 'flags' : origin), all: fromFlags.size && file ? `${origin} with flags` : origin });
+  return out;
+}
+
+/** The settings the layers set: what a resumed run is checked against. */
+export function settingsGiven(...layers: ConfigLayer[]): (keyof TrainConfig)[] {
+  return [...layered(layers).keys()] as (keyof TrainConfig)[];
+}
+
+/** defaults ← each layer in turn. A bad value is blamed on the layer that set it; a clash between keys, on all of them. */
+export function mergeConfig(...layers: ConfigLayer[]): TrainConfig {
+  const set = layered(layers);
+  const origins = [...new Set([...set.values()].map((s) => s.origin))];
+  const all = origins.join(' with ') || 'defaults';
+  return parseTrainConfig(Object.fromEntries([...set].map(([k, s]) => [k, s.value])), { of: (key) => set.get(key)?.origin ?? all, all });
 }

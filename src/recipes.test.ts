@@ -16,7 +16,7 @@ test('every recipe is a valid config; lenet5 is the defaults', () => {
 });
 
 test('defaults ← recipe ← config file ← flags', () => {
-  const c = mergeConfig({ ...recipeSettings('fast'), lr: 0.2 }, { epochs: 3 });
+  const c = mergeConfig({ origin: 'recipe fast', settings: recipeSettings('fast') }, { origin: 'c.json', settings: { lr: 0.2 } }, { origin: 'flags', settings: { epochs: 3 } });
   assert.equal(c.lr, 0.2, 'the file beats the recipe');
   assert.equal(c.epochs, 3, 'a flag beats both');
   assert.equal(c.optimizer, 'sgd', 'the recipe beats the defaults');

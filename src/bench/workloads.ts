@@ -148,7 +148,7 @@ export const RESNET9_BENCH_EPOCHS = 1;
 export async function resnet9FastEpoch(opts: { dataDir?: string; images?: number }): Promise<WorkloadResult> {
   const data = loadFashionMnist({ dataDir: opts.dataDir });
   const n = Math.min(opts.images ?? data.train.count, data.train.count);
-  const config = mergeConfig(recipeSettings('fast'), { epochs: RESNET9_BENCH_EPOCHS, valSplit: 0, limit: n < data.train.count ? n : null }, 'recipe fast');
+  const config = mergeConfig({ origin: 'recipe fast', settings: recipeSettings('fast') }, { origin: 'bench', settings: { epochs: RESNET9_BENCH_EPOCHS, valSplit: 0, limit: n < data.train.count ? n : null } });
   const outDir = mkdtempSync(join(tmpdir(), 'fmnist-bench-resnet9-'));
   try {
     const r = await train({ config, outDir, data });

@@ -73,8 +73,8 @@ export async function runTuningStage(o: TuningStagesOptions): Promise<NonNullabl
 export async function runCvStage(o: TuningStagesOptions, tunedConfigPath: string | null): Promise<NonNullable<StudyStages['cv']> & { outDir: string; id: string }> {
   const profile = PROFILES[o.profile];
   const scheduler = schedulerFor(o);
-  const configs: CvConfig[] = [{ label: 'default', config: mergeConfig(cvDefaults(profile) as Record<string, unknown>, {}, `${o.profile} profile`), source: `${o.profile} profile defaults` }];
-  if (tunedConfigPath) configs.push({ label: 'tuned', config: mergeConfig(readConfigFile(tunedConfigPath), {}, tunedConfigPath), source: tunedConfigPath });
+  const configs: CvConfig[] = [{ label: 'default', config: mergeConfig({ origin: `${o.profile} profile`, settings: cvDefaults(profile) as Record<string, unknown> }), source: `${o.profile} profile defaults` }];
+  if (tunedConfigPath) configs.push({ label: 'tuned', config: mergeConfig({ origin: tunedConfigPath, settings: readConfigFile(tunedConfigPath) }), source: tunedConfigPath });
   try {
     const r = await runCv({
       outDir: join(o.outDir, 'cv'), configs, folds: profile.cv.folds, seed: 42, limit: profile.tune.limit, scheduler,

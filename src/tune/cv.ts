@@ -114,11 +114,11 @@ export function labelFor(path: string | undefined, fallback: string): string {
 /** A configuration to cross-validate: a JSON file, or the word 'defaults' (when no such file exists) for the built-in recipe. */
 export function cvConfigFrom(arg: string | undefined, epochs: number | undefined, fallbackLabel: string): CvConfig {
   const recipe = arg?.match(/^recipe:(.+)$/)?.[1];
-  if (recipe) return { label: recipe, config: mergeConfig(recipeSettings(recipe), { epochs }, `recipe ${recipe}`), source: arg! };
+  if (recipe) return { label: recipe, config: mergeConfig({ origin: `recipe ${recipe}`, settings: recipeSettings(recipe) }, { origin: 'flags', settings: { epochs } }), source: arg! };
   if (arg === undefined || ((arg === 'defaults' || arg === 'default') && !existsSync(arg))) {
-    return { label: arg ?? fallbackLabel, config: mergeConfig(undefined, { epochs }, 'defaults'), source: 'defaults' };
+    return { label: arg ?? fallbackLabel, config: mergeConfig({ origin: 'flags', settings: { epochs } }), source: 'defaults' };
   }
-  return { label: labelFor(arg, fallbackLabel), config: mergeConfig(readConfigFile(arg), { epochs }, arg), source: resolve(arg) };
+  return { label: labelFor(arg, fallbackLabel), config: mergeConfig({ origin: arg, settings: readConfigFile(arg) }, { origin: 'flags', settings: { epochs } }), source: resolve(arg) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { baseInputSize, mergeConfig, readConfigFile, settingsGiven } from '../../config.ts';
+import { type ConfigLayer, baseInputSize, mergeConfig, readConfigFile, settingsGiven } from '../../config.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
 import { RECIPES, recipeSettings } from '../../recipes.ts';
 import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, newRunDir, runFile } from '../../train/run_folder.ts';
@@ -63,9 +63,12 @@ export function register(program: Command): void {
 export async function runTraining(o: Record<string, unknown>, cmd: Command, extra: Record<string, unknown>): Promise<void> {
   const g = globals(cmd);
   // defaults ← recipe ← --config file ← flags: the recipe's settings count as given (a resumed run must match them).
-  const file = o.recipe || o.config ? { ...(o.recipe ? recipeSettings(String(o.recipe)) : {}), ...(o.config ? readConfigFile(String(o.config)) : {}) } : undefined;
-  const flags = { ...trainFlags(o, cmd), ...extra };
-  const config = mergeConfig(file, flags, o.config ? String(o.config) : o.recipe ? `recipe ${String(o.recipe)}` : 'flags');
+  const layers: ConfigLayer[] = [
+    { origin: `recipe ${String(o.recipe)}`, settings: o.recipe ? recipeSettings(String(o.recipe)) : undefined },
+    { origin: String(o.config), settings: o.config ? readConfigFile(String(o.config)) : undefined },
+    { origin: 'flags', settings: { ...trainFlags(o, cmd), ...extra } },
+  ];
+  const config = mergeConfig(...layers);
   let chosen = o.out ? resolve(String(o.out)) : undefined;
   if (o.resume && !chosen) {
     chosen = latestUnfinished(TRAIN_ROOT);
@@ -84,7 +87,7 @@ export async function runTraining(o: Record<string, unknown>, cmd: Command, extr
     const recorder = await openRecorder(o.db as string | undefined, 'train');
     result = await train({
       // Resuming continues the run as it was made: what the file and flags set must agree with it, the rest comes from it.
-      config, given: settingsGiven(file, flags), outDir, resume: Boolean(o.resume), data, progress: !g.json, recorder, signal, lock,
+      config, given: settingsGiven(...layers), outDir, resume: Boolean(o.resume), data, progress: !g.json, recorder, signal, lock,
       onStart: (run) => say(
         run.finished ? `${outDir} holds a finished run (${run.resumedAfter} epoch${run.resumedAfter === 1 ? "" : "s"}): nothing to resume, nothing changed`
           : `${run.resumedAfter !== undefined ? `resuming after epoch ${run.resumedAfter}` : 'training'} ${run.config.base ? `${run.config.base} (${run.config.mode}, ${baseInputSize(run.config)}x${baseInputSize(run.config)})` : run.config.model} → ${outDir}`,
