@@ -1,4 +1,4 @@
-/** ClipByValue, the comparisons, LogicalAnd and Select (typed-array loops, logic.ts) against cpu, with the clip's gradient. */
+/** ClipByValue, the comparisons, LogicalAnd and Select (typed-array loops, logic.ts) against cpu; the clip's gradient: ../gradients.test.ts. */
 import * as tf from '@tensorflow/tfjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,10 +19,4 @@ test('clip, comparisons, logicalAnd and where match cpu', async (t) => {
   await compareWithCpu('and', () => tf.logicalAnd(tf.greaterEqual(x(), 0), tf.lessEqual(x(), y())), { kernels: ['LogicalAnd'] });
   await compareWithCpu('where', () => tf.where(tf.greaterEqual(x(), y()), x(), y()), { kernels: ['Select'] });
   await compareWithCpu('broadcast compare on cpu', () => tf.greaterEqual(seededTensor([4, 5], 3), seededTensor([5], 4)), { kernels: [] });
-});
-
-test('ReLU(6.0) gradient (relu, clip, and the clip gradient\'s where) matches cpu', async (t) => {
-  const skip = await nativeReady();
-  if (skip) return t.skip(skip);
-  await compareWithCpu('relu6 layer gradient', () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.clipByValue(tf.relu(x), 0, 6), seededTensor([4, 6, 6, 12], 9))))(seededTensor([4, 6, 6, 12], 10, 10)), { kernels: ['ClipByValue', 'GreaterEqual', 'LessEqual', 'LogicalAnd', 'Select'] });
 });
