@@ -34,6 +34,7 @@ export interface NativeAddon {
   batchNormTrainGrad(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, params: Int32Array, epsilon: number): void;
   binary(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
   unary(x: Float32Array, out: Float32Array, op: number, alpha: number, beta?: number): void;
+  activationGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, op: number, lo?: number, hi?: number): void;
   adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, hyper: Float32Array): void;
 }
 

@@ -8,17 +8,20 @@
  *
  * Layout: addon.ts (the compiled addon's interface and loader), backend.ts (the backend class),
  * kernels/<KernelName>.ts (one kernel each; shared.ts and elementwise.ts their common parts),
- * adam.ts, gradients.ts (one-pass gradients of relu, relu6 and clip), test_support.ts (the tests' comparison against cpu).
+ * adam.ts, gradients.ts (one-pass gradients of relu, relu6 and clip), swish.ts (the swish activation in one pass), test_support.ts (the tests' comparison against cpu).
  */
 import * as tf from '@tensorflow/tfjs';
 import { installFusedAdam } from './adam.ts';
 import { installRangeGradients } from './gradients.ts';
+import { installSwish } from './swish.ts';
 import { loadAddon } from './addon.ts';
 import { NativeBackend } from './backend.ts';
 import { avgPoolConfig } from './kernels/AvgPool.ts';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad.ts';
 import { batchMatMulConfig } from './kernels/BatchMatMul.ts';
 import { rangeGradConfig } from './kernels/RangeGrad.ts';
+import { swishConfig } from './kernels/Swish.ts';
+import { swishGradConfig } from './kernels/SwishGrad.ts';
 import { conv2DConfig } from './kernels/Conv2D.ts';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.ts';
@@ -124,6 +127,8 @@ export const nativeKernels: readonly tf.KernelConfig[] = [
   logicalAndConfig,
   selectConfig,
   rangeGradConfig,
+  swishConfig,
+  swishGradConfig,
 ];
 
 let registered = false;
@@ -147,6 +152,7 @@ export function registerNativeBackend(threads: number): number {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
     installFusedAdam(); // tf.train.adam's optimizers; only takes effect while 'native' is the active backend
     installRangeGradients(NATIVE_BACKEND); // relu, relu6 and clip gradients in one pass, likewise
+    installSwish(NATIVE_BACKEND); // tfjs-layers' 'swish' activation in one pass each way, likewise
     registered = true;
   }
   return used;

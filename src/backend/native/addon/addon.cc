@@ -76,6 +76,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("sum", Guarded<Sum>);
   add("binary", Guarded<Binary>);
   add("unary", Guarded<Unary>);
+  add("activationGrad", Guarded<ActivationGrad>);
   add("adam", Guarded<Adam>);
   return exports;
 }

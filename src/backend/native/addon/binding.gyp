@@ -26,6 +26,7 @@
         "sum.cc",
         "binary.cc",
         "unary.cc",
+        "activation_grad.cc",
         "adam.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

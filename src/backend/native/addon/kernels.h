@@ -51,6 +51,7 @@ Napi::Value Eltwise(const Napi::CallbackInfo& info);
 Napi::Value Sum(const Napi::CallbackInfo& info);
 Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value Unary(const Napi::CallbackInfo& info);
+Napi::Value ActivationGrad(const Napi::CallbackInfo& info);
 Napi::Value Adam(const Napi::CallbackInfo& info);
 
 }  // namespace fmn

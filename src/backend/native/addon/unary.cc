@@ -1,4 +1,4 @@
-// Elementwise unary math (Step, Sqrt, Rsqrt, Square, Neg, Exp, Log, Abs, Reciprocal, ClipByValue)
+// Elementwise unary math (Step, Sqrt, Rsqrt, Square, Neg, Exp, Log, Abs, Reciprocal, ClipByValue, swish)
 // for float32, as tfjs defines each. Step is ReLU's gradient mask (x > 0 ? 1 : alpha, NaN stays
 // NaN), run over every activation in the backward pass; the others are Adam's and the losses'.
 #include <omp.h>
@@ -11,7 +11,7 @@ namespace fmn {
 
 namespace {
 
-enum UnaryOp : int { kStep = 0, kSqrt = 1, kRsqrt = 2, kSquare = 3, kNeg = 4, kExp = 5, kLog = 6, kAbs = 7, kReciprocal = 8, kClip = 9 };
+enum UnaryOp : int { kStep = 0, kSqrt = 1, kRsqrt = 2, kSquare = 3, kNeg = 4, kExp = 5, kLog = 6, kAbs = 7, kReciprocal = 8, kClip = 9, kSwish = 10 };
 
 
 // firstprivate: each thread gets its own copy of the functor (and of what it captured), so the
@@ -58,6 +58,8 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
         return r < alpha ? alpha : r;
       });
       break;
+    // swish(x) = x·sigmoid(x) (EfficientNet's activation; ../swish.ts). A large negative x gives x/inf = −0, as tfjs.
+    case kSwish: Map(x, y, n, [](float v) { return v / (1.f + std::exp(-v)); }); break;
     default: throw Napi::RangeError::New(info.Env(), "unary: unknown op");
   }
   return info.Env().Undefined();

@@ -1,6 +1,6 @@
 /**
  * The native elementwise kernels' common part: broadcast planning for binary ops and the kernel
- * factories. Op and broadcast codes match addon/binary.cc and addon/unary.cc.
+ * factories. Op and broadcast codes match addon/binary.cc, addon/unary.cc and addon/activation_grad.cc.
  *
  * Below ELEMENTWISE_MIN_SIZE elements the cpu kernel runs instead: its JS loop (~5–10 ns per
  * element through tfjs' generic binary/unary helpers) then costs about what the N-API call and
@@ -12,7 +12,8 @@ import { f32, type Info, nativeKernel, output, outputArray, sizeOf } from './sha
 export const ELEMENTWISE_MIN_SIZE = 512;
 
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6 } as const;
-export const UNARY_OPS = { step: 0, sqrt: 1, rsqrt: 2, square: 3, neg: 4, exp: 5, log: 6, abs: 7, reciprocal: 8, clip: 9 } as const;
+export const UNARY_OPS = { step: 0, sqrt: 1, rsqrt: 2, square: 3, neg: 4, exp: 5, log: 6, abs: 7, reciprocal: 8, clip: 9, swish: 10 } as const;
+export const ACTIVATION_GRAD_OPS = { rangeOpenLow: 0, rangeClosedLow: 1, swish: 2 } as const; // addon/activation_grad.cc
 
 const enum Broadcast { Same = 0, ScalarA = 1, ScalarB = 2, RowB = 3, RowA = 4, ColB = 5, ColA = 6, MidB = 7, MidA = 8 }
 
