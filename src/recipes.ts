@@ -23,11 +23,11 @@ const RESNET: Omit<TrainConfigInput, 'recipe'> = {
 
 export const RECIPES: Record<string, Recipe> = {
   lenet5: { description: 'LeNet-5, AdamW, 30 epochs (the defaults): ~91.8% test', settings: {} },
-  // Epochs from measured speed: ResNet-9-s trains a 60,000-image epoch in ~126 s on 2 threads alone (AMD EPYC), so
-  // `fast` takes ~27 of its 30 minutes and `best` ~63 of its 90. `best` keeps the small network: at equal time
+  // Epochs from measured speed: ResNet-9-s trains a 60,000-image epoch in ~104 s on 2 threads alone (AMD EPYC), so
+  // `fast` takes ~23 of its 30 minutes and `best` ~52 of its 90 (126 s/epoch before relu's one-pass gradient). `best` keeps the small network: at equal time
   // ResNet-9 (1.6M, 16 epochs) scored 94.19% against ResNet-9-s's 94.58% (26 epochs, both with decay 5e-4).
-  fast: { description: 'ResNet-9-s (0.9M), SGD+Nesterov, cosine, EMA, 13 epochs on all 60,000: 94.06% test (seed 1), ~27 min on 2 cores', settings: { ...RESNET, epochs: 13 } },
-  best: { description: 'ResNet-9-s (0.9M), SGD+Nesterov, cosine, EMA, 30 epochs on all 60,000: 95.17% test (seed 1), ~63 min on 2 cores', settings: { ...RESNET, epochs: 30 } },
+  fast: { description: 'ResNet-9-s (0.9M), SGD+Nesterov, cosine, EMA, 13 epochs on all 60,000: 94.06% test (seed 1), ~23 min on 2 cores', settings: { ...RESNET, epochs: 13 } },
+  best: { description: 'ResNet-9-s (0.9M), SGD+Nesterov, cosine, EMA, 30 epochs on all 60,000: 95.02 ± 0.16% test (3 seeds), 52 min on 2 cores', settings: { ...RESNET, epochs: 30 } },
 };
 
 /** The settings of recipe `name` (with its name, which run.json keeps), or a UserError naming the known ones. */
