@@ -4,8 +4,7 @@
  * Called only on the native backend, by ../gradients.ts; the pass is addon/activation_grad.cc's
  * (NaN in x is in no range: its gradient is 0, where tfjs' relu gradient, dy·step(x), gives NaN).
  */
-import { ACTIVATION_GRAD_OPS } from './elementwise.ts';
-import { f32, nativeKernel, output, outputArray } from './shared.ts';
+import { ACTIVATION_GRAD_OPS, activationGradKernel } from './elementwise.ts';
 
 export const RANGE_GRAD = 'FmnistRangeGrad';
 
@@ -15,13 +14,7 @@ export interface RangeGradAttrs {
   loInclusive: boolean;
 }
 
-export const rangeGradConfig = nativeKernel(RANGE_GRAD, ({ inputs, backend, attrs }, native) => {
-  const { dy, x } = inputs;
-  const dv = f32(backend, dy);
-  const xv = f32(backend, x);
-  if (!dv || !xv || dv.length !== xv.length) throw new Error(`${RANGE_GRAD}: needs float32 dy and x of one size`);
+export const rangeGradConfig = activationGradKernel(RANGE_GRAD, (attrs) => {
   const { lo, hi, loInclusive } = attrs as unknown as RangeGradAttrs;
-  const out = outputArray(backend, dv.length);
-  native.activationGrad(dv, xv, out, loInclusive ? ACTIVATION_GRAD_OPS.rangeClosedLow : ACTIVATION_GRAD_OPS.rangeOpenLow, lo, hi);
-  return output(backend, [...dy.shape], out);
+  return { op: loInclusive ? ACTIVATION_GRAD_OPS.rangeClosedLow : ACTIVATION_GRAD_OPS.rangeOpenLow, lo, hi };
 });

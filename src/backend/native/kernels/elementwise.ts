@@ -87,6 +87,23 @@ export function binaryKernel(kernelName: string, op: number): tf.KernelConfig {
 }
 
 /** A float32 unary kernel (Step, Sqrt, …); Step reads its `alpha` attribute. */
+/**
+ * A kernel of our own computing an activation's gradient dx from float32 dy and x of one size in one
+ * addon pass (addon/activation_grad.cc); `args` gives its op and range from the kernel's attributes.
+ */
+export function activationGradKernel(kernelName: string, args: (attrs: tf.NamedAttrMap) => { op: number; lo?: number; hi?: number }): tf.KernelConfig {
+  return nativeKernel(kernelName, ({ inputs, backend, attrs }, native) => {
+    const { dy, x } = inputs;
+    const dv = f32(backend, dy);
+    const xv = f32(backend, x);
+    if (!dv || !xv || dv.length !== xv.length) throw new Error(`${kernelName}: needs float32 dy and x of one size`);
+    const { op, lo, hi } = args(attrs);
+    const out = outputArray(backend, dv.length);
+    native.activationGrad(dv, xv, out, op, lo ?? 0, hi ?? 0);
+    return output(backend, [...dy.shape], out);
+  });
+}
+
 export function unaryKernel(kernelName: string, op: number): tf.KernelConfig {
   return nativeKernel(kernelName, ({ inputs, backend, attrs }, native) => {
     const x: Info = inputs.x;
