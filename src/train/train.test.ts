@@ -26,10 +26,15 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'fmnist-train-'));
 const small = (o: object = {}) => parseTrainConfig({ limit: 400, epochs: 2, batchSize: 32, ...o });
 const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
-test('a run writes metrics, run.json, checkpoint, curves and a model that plain tf.loadLayersModel reads', async () => {
+test('a run writes metrics, run.json, checkpoint, curves and a model that plain tf.loadLayersModel reads', async (t) => {
   const dir = tmp();
   const before = tf.memory().numTensors;
+  // A clock that ticks a millisecond per reading, so two readings of "how long did the run take" never agree by luck.
+  const realNow = Date.now;
+  let readings = 0;
+  t.mock.method(Date, 'now', () => realNow() + readings++);
   const r = await train({ config: small(), outDir: dir, data });
+  t.mock.restoreAll();
   assert.equal(tf.memory().numTensors, before, 'no tensor leak across a whole run');
   assert.equal(r.epochs.length, 2);
   assert.equal(lines(join(dir, 'metrics.jsonl')).length, 2);
@@ -42,6 +47,7 @@ test('a run writes metrics, run.json, checkpoint, curves and a model that plain 
   assert.equal(run.data.official, true);
   assert.equal(run.data.files.length, 4);
   assert.deepEqual(run.split, { train: 360, val: 40 });
+  assert.equal(run.timings.totalSeconds, r.seconds, 'run.json records the time the result returns (a rerun reads it back)');
   for (const f of ['model.json', 'weights.bin', 'learning_curves.png', 'learning_curves.svg', 'checkpoint.json']) assert.ok(existsSync(join(dir, f)), f);
 
   // Serve the folder over HTTP and load it the way any tfjs user would.
