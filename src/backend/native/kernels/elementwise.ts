@@ -86,7 +86,6 @@ export function binaryKernel(kernelName: string, op: number): tf.KernelConfig {
   });
 }
 
-/** A float32 unary kernel (Step, Sqrt, …); Step reads its `alpha` attribute. */
 /**
  * A kernel of our own computing an activation's gradient dx from float32 dy and x of one size in one
  * addon pass (addon/activation_grad.cc); `args` gives its op and range from the kernel's attributes.
@@ -104,6 +103,7 @@ export function activationGradKernel(kernelName: string, args: (attrs: tf.NamedA
   });
 }
 
+/** A float32 unary kernel (Step, Sqrt, …); Step reads its `alpha` attribute. */
 export function unaryKernel(kernelName: string, op: number): tf.KernelConfig {
   return nativeKernel(kernelName, ({ inputs, backend, attrs }, native) => {
     const x: Info = inputs.x;
