@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpus } from 'node:os';
 import { UserError, errorMessage } from '../util/errors.ts';
+import { choosePrecision, type Precision, type PrecisionSetting } from './precision.ts';
 
 export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -19,6 +20,9 @@ export interface BackendInfo {
   threads: number;
   /** Why faster candidates were skipped (auto), by backend name. */
   skipped: Record<string, string>;
+  /** The compute precision in force (precision.ts), and why it was chosen. */
+  precision: Precision;
+  precisionWhy: string;
 }
 
 let current: BackendInfo | undefined;
@@ -64,29 +68,52 @@ async function setBackendOrThrow(name: string): Promise<void> {
 
 /**
  * Initialise the requested backend (once per process; later calls return the first result
- * unless a different explicit backend is asked for).
+ * unless a different explicit backend is asked for) and set its compute precision. The default
+ * precision is fp32, so a library caller gets float32 unless it asks; the CLI asks `auto`.
  */
-export async function initBackend(requested: BackendName = 'auto', threads = defaultThreads()): Promise<BackendInfo> {
+export async function initBackend(requested: BackendName = 'auto', threads = defaultThreads(), precision: PrecisionSetting = 'fp32'): Promise<BackendInfo> {
   if (!BACKENDS.includes(requested)) {
     throw new UserError(`unknown backend '${requested}': use one of ${BACKENDS.join(', ')}`);
   }
-  if (current && (requested === 'auto' || requested === current.name)) return current;
+  if (current && (requested === 'auto' || requested === current.name)) return setPrecision(precision);
   // PROD silences tfjs' console advice ("install tfjs-node") and skips its debug-only checks.
   tf.env().set('PROD', true);
   const candidates: Exclude<BackendName, 'auto'>[] =
     requested === 'auto' ? ['tensorflow', 'native', 'wasm', 'cpu'] : [requested];
   const skipped: Record<string, string> = {};
+  let started = false;
   for (const name of candidates) {
     try {
       const used = await loaders[name](threads);
-      current = { name, threads: used, skipped };
-      return current;
+      current = { name, threads: used, skipped, precision: 'fp32', precisionWhy: 'fp32' };
+      started = true;
+      break;
     } catch (err) {
       skipped[name] = shortReason(err);
     }
   }
+  if (started) return setPrecision(precision); // after the loop: a precision this CPU lacks is the user's error, not a backend's
   const why = Object.entries(skipped).map(([k, v]) => `${k}: ${v}`).join('; ');
   throw new UserError(`backend '${requested}' is not available (${why})`);
+}
+
+/**
+ * Set the running backend's compute precision (after initBackend): what `requested` means on this
+ * backend and CPU (precision.ts). A resumed run uses this to keep the precision it started with.
+ */
+export async function setPrecision(requested: PrecisionSetting): Promise<BackendInfo> {
+  if (!current) throw new Error('setPrecision before initBackend');
+  let isa: string | undefined;
+  let measureSpeedup: (() => number) | undefined;
+  if (current.name === 'native') {
+    const native = await import('./native/index.ts');
+    isa = native.nativeInfo().isa;
+    measureSpeedup = native.measureBf16Speedup;
+  }
+  const choice = choosePrecision(requested, { backend: current.name, isa, measureSpeedup });
+  if (current.name === 'native') (await import('./native/addon.ts')).loadAddon().setPrecision(choice.precision);
+  current = { ...current, precision: choice.precision, precisionWhy: choice.why };
+  return current;
 }
 
 function shortReason(err: unknown): string {
@@ -101,7 +128,7 @@ export function describeBackend(info: BackendInfo): string {
     .filter(([k]) => k !== 'tensorflow' || info.skipped[k] !== 'not installed')
     .map(([k, v]) => `${k} off: ${v}`);
   const threads = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
-  return `backend: ${info.name} (${threads})${off.length ? ` — ${off.join('; ')}` : ''}`;
+  return `backend: ${info.name} (${threads}, ${info.precisionWhy})${off.length ? ` — ${off.join('; ')}` : ''}`;
 }
 
 export function currentBackend(): BackendInfo | undefined {

@@ -4,12 +4,17 @@
  */
 import type { Command } from 'commander';
 import { BACKENDS, describeBackend, initBackend, type BackendInfo, type BackendName } from '../backend/select.ts';
+import { parsePrecision, type PrecisionSetting } from '../backend/precision.ts';
 import { DB_ENV, DEFAULT_DB } from '../store/run_store.ts';
 import { UserError } from '../util/errors.ts';
 
 export interface GlobalOptions {
   backend: BackendName;
   threads?: number;
+  /** Compute precision (--precision, env FMNIST_PRECISION; default auto). */
+  precision: PrecisionSetting;
+  /** Whether the user chose the precision (flag or env) rather than taking the default. */
+  precisionGiven: boolean;
   dataDir?: string;
   json: boolean;
   debug: boolean;
@@ -23,16 +28,24 @@ export function globals(cmd: Command): GlobalOptions {
   return {
     backend,
     threads: o.threads as number | undefined,
+    precision: o.precision !== undefined ? parsePrecision(String(o.precision)) : parsePrecision(process.env.FMNIST_PRECISION, 'FMNIST_PRECISION'),
+    precisionGiven: o.precision !== undefined || process.env.FMNIST_PRECISION !== undefined,
     dataDir: o.dataDir as string | undefined,
     json: Boolean(o.json),
     debug: Boolean(o.debug),
   };
 }
 
-/** Start the chosen backend and print which one runs, with how many threads (stderr). */
-export async function useBackend(g: GlobalOptions): Promise<BackendInfo> {
-  const info = await initBackend(g.backend, g.threads);
-  process.stderr.write(describeBackend(info) + '\n');
+/**
+ * Start the chosen backend and print which one runs, with how many threads and in which precision
+ * (stderr). `inference`: commands that score saved models (evaluate, predict, serve) take `auto` as
+ * fp32, so their figures are those of the saved float32 model in any tfjs; bf16 only when asked.
+ */
+export async function useBackend(g: GlobalOptions, o: { inference?: boolean } = {}): Promise<BackendInfo> {
+  const precision = o.inference && g.precision === 'auto' ? 'fp32' : g.precision;
+  const info = await initBackend(g.backend, g.threads, precision);
+  const shown = precision === g.precision ? info : { ...info, precisionWhy: 'fp32: auto scores saved models in float32' };
+  process.stderr.write(describeBackend(shown) + '\n');
   return info;
 }
 

@@ -12,6 +12,7 @@ export function buildProgram(): Command {
     .description('Fashion-MNIST from raw files to trained, tuned, cross-validated and transfer-learned classifiers')
     .option('--backend <name>', 'auto|native|wasm|cpu|tensorflow (env FMNIST_BACKEND)')
     .option('--threads <n>', 'threads for the native backend (env FMNIST_THREADS; default all cores)', parse.int('--threads', 1))
+    .option('--precision <mode>', 'auto|fp32|bf16: bf16 runs convolutions and large matrix products on bf16 inputs with float32 accumulation (native backend, CPUs with AMX or AVX512-BF16); auto picks bf16 where it is native and faster (env FMNIST_PRECISION)')
     .option('--data-dir <dir>', 'folder with the four Fashion-MNIST IDX files (env FMNIST_DATA_DIR)')
     .option('--json', 'print one JSON document for machines')
     .option('--debug', 'show stack traces')

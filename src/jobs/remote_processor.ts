@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { initBackend, type BackendName } from '../backend/select.ts';
+import { parsePrecision } from '../backend/precision.ts';
 import { parseTrainConfig } from '../config.ts';
 import { loadFashionMnist, type FashionMnist } from '../data/dataset.ts';
 import { packageVersion } from '../train/run_folder.ts';
@@ -24,7 +25,7 @@ process.on('disconnect', () => process.exit(1));
 
 let started: Promise<{ data: FashionMnist; runner: JobRunner }> | undefined;
 const start = () => (started ??= (async () => {
-  await initBackend((process.env.FMNIST_BACKEND ?? 'auto') as BackendName, Number(process.env.FMNIST_THREADS) || 1);
+  await initBackend((process.env.FMNIST_BACKEND ?? 'auto') as BackendName, Number(process.env.FMNIST_THREADS) || 1, parsePrecision(process.env.FMNIST_PRECISION, 'FMNIST_PRECISION'));
   const data = loadFashionMnist({ dataDir: process.env.FMNIST_DATA_DIR || undefined });
   return { data, runner: new JobRunner(data) };
 })());

@@ -14,6 +14,8 @@ export interface RemoteWorkerOptions {
   concurrency: number;
   threads: number;
   backend: string;
+  /** --precision of `fmnist worker` (each trial's process resolves it on its own CPU). */
+  precision: string;
   dataDir?: string;
   /** Where this worker's run folders go. */
   workDir: string;
@@ -40,6 +42,7 @@ export function startRemoteWorker(o: RemoteWorkerOptions): Worker {
         ...process.env,
         FMNIST_THREADS: String(o.threads),
         FMNIST_BACKEND: o.backend,
+        FMNIST_PRECISION: o.precision,
         FMNIST_WORKER_DIR: resolve(o.workDir),
         FMNIST_REDIS_URL: o.url,
         ...(o.dataDir ? { FMNIST_DATA_DIR: o.dataDir } : {}),

@@ -22,6 +22,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { currentBackend, type BackendInfo, type BackendName } from '../backend/select.ts';
+import type { Precision } from '../backend/precision.ts';
 import type { FashionMnist } from '../data/dataset.ts';
 import type { EpochMetrics } from '../train/types.ts';
 import { UserError } from '../util/errors.ts';
@@ -86,7 +87,7 @@ export function makeScheduler(o: SchedulerChoice): Scheduler {
   if (o.remote) return new BullMQScheduler({ url: o.remote.url, data: o.data, slots: o.parallel > 1 ? o.parallel : 8, artifacts: o.remote.artifacts, say: o.remote.say });
   const backend = o.backend ?? currentBackend();
   if (o.parallel <= 1 || !backend) return new InProcessScheduler(o.data);
-  return new ProcessPoolScheduler({ size: o.parallel, threads: backend.threads, backend: backend.name, dataDir: o.dataDir });
+  return new ProcessPoolScheduler({ size: o.parallel, threads: backend.threads, backend: backend.name, precision: backend.precision, dataDir: o.dataDir });
 }
 
 // ---- child-process pool -----------------------------------------------------------------------
@@ -127,6 +128,8 @@ export interface PoolOptions {
   /** Total kernel threads to share between workers (each gets ⌊threads/size⌋, at least 1). */
   threads: number;
   backend: BackendName;
+  /** The precision this process resolved (workers use the same, so every trial computes alike). */
+  precision?: Precision;
   dataDir?: string;
   /** Worker entry module (tests may substitute one). */
   entry?: string;
@@ -233,6 +236,7 @@ export class ProcessPoolScheduler implements Scheduler {
         ...process.env,
         FMNIST_THREADS: String(this.threadsPerWorker),
         FMNIST_BACKEND: this.o.backend,
+        ...(this.o.precision ? { FMNIST_PRECISION: this.o.precision } : {}),
         ...(this.o.dataDir ? { FMNIST_DATA_DIR: this.o.dataDir } : {}),
       },
       // stdout → our stderr: a worker must never write into the parent's --json document.

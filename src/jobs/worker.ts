@@ -10,6 +10,7 @@
  * a second signal exits at once.
  */
 import { initBackend, type BackendName } from '../backend/select.ts';
+import { parsePrecision } from '../backend/precision.ts';
 import { loadFashionMnist } from '../data/dataset.ts';
 import { asUserError, errorMessage } from '../util/errors.ts';
 import { JobRunner } from './job.ts';
@@ -70,7 +71,7 @@ export async function serveJobs(): Promise<void> {
   });
 
   try {
-    await initBackend((process.env.FMNIST_BACKEND ?? 'auto') as BackendName);
+    await initBackend((process.env.FMNIST_BACKEND ?? 'auto') as BackendName, undefined, parsePrecision(process.env.FMNIST_PRECISION, 'FMNIST_PRECISION'));
     runner = new JobRunner(loadFashionMnist({ dataDir: process.env.FMNIST_DATA_DIR }));
   } catch (err) {
     await send({ type: 'fatal', message: asUserError(err)?.message ?? errorMessage(err) });

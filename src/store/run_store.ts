@@ -71,6 +71,8 @@ export interface RunRow {
   config: TrainConfig;
   seed: number | null;
   backend: string | null;
+  /** The compute precision the run trained in (meta.precision; runs from before it existed: fp32). */
+  precision: 'fp32' | 'bf16';
   finalMetrics: Record<string, number> | null;
   artifacts: Record<string, string> | null;
   error: string | null;
@@ -97,6 +99,7 @@ function toRow(r: DbRow): RunRow {
   return {
     id: r.id, kind: r.kind, group: r.grp, name: r.name, status: r.status, outDir: r.out_dir,
     config: JSON.parse(r.config) as TrainConfig, seed: r.seed, backend: r.backend,
+    precision: (JSON.parse(r.meta) as { precision?: string }).precision === 'bf16' ? 'bf16' : 'fp32',
     finalMetrics: parse(r.final_metrics), artifacts: parse(r.artifacts), error: r.error,
     startedAt: r.started_at, finishedAt: r.finished_at, seconds: r.seconds,
   };

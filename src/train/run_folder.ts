@@ -120,7 +120,8 @@ export function runMeta(data?: FashionMnist): Record<string, unknown> {
   const backend = currentBackend();
   return {
     versions: { 'fashion-mnist-lab': packageVersion(), node: process.version, tfjs: tf.version.tfjs },
-    backend: backend ? { name: backend.name, threads: backend.threads } : { name: tf.getBackend(), threads: 1 },
+    backend: backend ? { name: backend.name, threads: backend.threads, precision: backend.precision } : { name: tf.getBackend(), threads: 1, precision: 'fp32' },
+    precision: backend?.precision ?? 'fp32',
     host: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: `${process.platform}-${process.arch}` },
     pid: process.pid,
     argv: process.argv.slice(2),

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 export interface NativeAddon {
   setNumThreads(threads: number): number;
-  info(): { onednn: string; runtime: string; threads: number; cachedPrimitives: number };
+  info(): { onednn: string; runtime: string; threads: number; cachedPrimitives: number; isa: string; precision: 'fp32' | 'bf16' };
+  /** Mixed precision of convolutions and large matrix products (addon/common.h); clears the primitive cache when it changes. */
+  setPrecision(precision: 'fp32' | 'bf16'): 'fp32' | 'bf16';
   clearCache(): void;
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, activation: number, leakyreluAlpha: number, filterToken?: number): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, out: Float32Array, params: Int32Array, filterToken?: number): void;

@@ -162,3 +162,33 @@ export function registerNativeBackend(threads: number): number {
 export function nativeInfo(): ReturnType<ReturnType<typeof loadAddon>['info']> {
   return loadAddon().info();
 }
+
+/**
+ * float32 time over bf16 time of one convolution's three passes at a shape typical of our models
+ * (batch 64, 16x16, 64→64 channels, 3x3: 2.4 GFLOP in all), best of 3 after a warm-up each. `auto`
+ * runs it on CPUs with AVX512-BF16 but no AMX, where bf16 is not always faster (~0.3 s). Leaves the
+ * addon in fp32; the native backend must be the active one.
+ */
+export function measureBf16Speedup(): number {
+  const native = loadAddon();
+  const x = tf.randomUniform([64, 16, 16, 64], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const w = tf.randomUniform([3, 3, 64, 64], -0.1, 0.1, 'float32', 2) as tf.Tensor4D;
+  const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, 1, 'same').sum();
+  const grads = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor);
+  const best = (precision: 'fp32' | 'bf16') => {
+    native.setPrecision(precision);
+    let fastest = Infinity;
+    for (let i = 0; i < 4; i++) {
+      const t0 = performance.now();
+      tf.tidy(() => grads([x, w]).forEach((g) => g.dataSync()));
+      if (i > 0) fastest = Math.min(fastest, performance.now() - t0);
+    }
+    return fastest;
+  };
+  try {
+    return best('fp32') / best('bf16');
+  } finally {
+    native.setPrecision('fp32');
+    tf.dispose([x, w]);
+  }
+}

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--tta', 'flip test-time augmentation for every member')
     .action(async (runs: string[], o: { tta?: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      await useBackend(g);
+      await useBackend(g, { inference: true });
       const data = loadFashionMnist({ dataDir: g.dataDir });
       const report = await evaluateEnsemble(runs.map((r) => resolve(r)), data, { tta: o.tta });
       emit(g, report, () => formatEnsemble(report));

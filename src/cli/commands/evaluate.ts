@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .action(async (dir: string, o: { split: string; out?: string; tta?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       if (o.split !== 'test' && o.split !== 'val') throw new UserError(`--split must be test or val, got '${o.split}'`);
-      await useBackend(g);
+      await useBackend(g, { inference: true });
       const data = loadFashionMnist({ dataDir: g.dataDir });
       const report = await evaluateModel(resolve(dir), o.split, data, o.out ? resolve(o.out) : undefined, { tta: o.tta });
       emit(g, report, () => formatEvaluation(report));

@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(async (dir: string, o: { format: string; out?: string; weightsOnly?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       if (o.format !== 'keras-h5') throw new UserError(`--format must be keras-h5, got '${o.format}'`);
-      await useBackend(g);
+      await useBackend(g, { inference: true });
       registerKerasLayers();
       const model = await loadModel(resolve(dir));
       const out = resolve(o.out ?? join(dir, 'model.h5'));

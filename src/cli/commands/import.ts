@@ -48,7 +48,7 @@ function refuseExisting(out: string, ignore?: string): void {
 }
 
 async function importTo(file: string, out: string, scale: Scale, g: ReturnType<typeof globals>): Promise<void> {
-  await useBackend(g);
+  await useBackend(g, { inference: true });
   const r = await importKerasModel(resolve(file));
   let normalization: Normalization;
   if (scale === 'standard') {

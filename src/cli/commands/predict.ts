@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--top <k>', 'how many classes to show', parse.int('--top', 1), 3)
     .action(async (dir: string, images: string[], o: { top: number }, cmd: Command) => {
       const g = globals(cmd);
-      await useBackend(g);
+      await useBackend(g, { inference: true });
       const meta = readModelMetadata(resolve(dir));
       if (meta.inputScale === 'standard' && !meta.normalization) throw new UserError(`${dir}: the model expects standardised inputs but records no mean/std`);
       const norm = normalizationFor(meta);

@@ -6,9 +6,9 @@ import { emit, globals, parse } from '../context.ts';
 
 function table(rows: RunRow[]): string {
   if (!rows.length) return 'no runs yet';
-  const lines = [`${'id'.padStart(4)}  ${'kind'.padEnd(6)} ${'group'.padEnd(26)} ${'name'.padEnd(12)} ${'status'.padEnd(11)} ${'val_acc'.padStart(8)} ${'time'.padStart(8)}  out`];
+  const lines = [`${'id'.padStart(4)}  ${'kind'.padEnd(6)} ${'group'.padEnd(26)} ${'name'.padEnd(12)} ${'status'.padEnd(11)} ${'prec'.padEnd(4)} ${'val_acc'.padStart(8)} ${'time'.padStart(8)}  out`];
   for (const r of rows) {
-    lines.push(`${String(r.id).padStart(4)}  ${r.kind.padEnd(6)} ${(r.group ?? '').slice(0, 26).padEnd(26)} ${(r.name ?? '').slice(0, 12).padEnd(12)} ${r.status.padEnd(11)} ${pct(r.finalMetrics?.valAcc).padStart(8)} ${(r.seconds === null ? '' : `${Math.round(r.seconds)}s`).padStart(8)}  ${r.outDir ?? ''}`);
+    lines.push(`${String(r.id).padStart(4)}  ${r.kind.padEnd(6)} ${(r.group ?? '').slice(0, 26).padEnd(26)} ${(r.name ?? '').slice(0, 12).padEnd(12)} ${r.status.padEnd(11)} ${r.precision.padEnd(4)} ${pct(r.finalMetrics?.valAcc).padStart(8)} ${(r.seconds === null ? '' : `${Math.round(r.seconds)}s`).padStart(8)}  ${r.outDir ?? ''}`);
   }
   return lines.join('\n');
 }
@@ -41,7 +41,7 @@ export function register(program: Command): void {
       emit(g, run, () => [
         table([run]),
         `config: ${JSON.stringify(run.config)}`,
-        `backend: ${JSON.stringify(run.meta.backend)}  versions: ${JSON.stringify(run.meta.versions)}`,
+        `backend: ${JSON.stringify(run.meta.backend)}  precision: ${run.precision}  versions: ${JSON.stringify(run.meta.versions)}`,
         ...(run.error ? [`error: ${run.error}`] : []),
         'epoch    loss     acc  val_loss  val_acc        lr   seconds',
         ...run.epochs.map((e) => `${String(e.epoch).padStart(5)} ${e.loss.toFixed(4).padStart(7)} ${e.acc.toFixed(4).padStart(7)} ${(e.valLoss?.toFixed(4) ?? '—').padStart(9)} ${(e.valAcc?.toFixed(4) ?? '—').padStart(8)} ${e.lr.toExponential(2).padStart(9)} ${e.seconds.toFixed(1).padStart(9)}`),

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option('--db <file>', DB_HELP)
     .action(async (o: { port: number; host: string; study?: string; db?: string }, cmd: Command) => {
       const g = globals(cmd);
-      await useBackend(g); // the upload check runs `fmnist predict`'s inference in this process
+      await useBackend(g, { inference: true }); // the upload check runs `fmnist predict`'s inference in this process
       const s = await startServer({ db: resolve(o.db ?? defaultDbPath()), host: o.host, port: o.port, study: o.study, dataDir: g.dataDir, log: say });
       if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1') say(`warning: listening on ${o.host}: anyone who can reach this machine can see your runs`);
       say(`fmnist serve: ${s.url} (Ctrl-C stops it)`);

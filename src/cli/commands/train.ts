@@ -3,14 +3,15 @@ import { resolve } from 'node:path';
 import { type ConfigLayer, baseInputSize, mergeConfig, readConfigFile, settingsGiven } from '../../config.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
 import { RECIPES, recipeSettings } from '../../recipes.ts';
-import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, newRunDir, runFile } from '../../train/run_folder.ts';
+import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, newRunDir, readRunJson, runFile } from '../../train/run_folder.ts';
+import { setPrecision } from '../../backend/select.ts';
 import { lockFolder } from '../../util/folder_lock.ts';
 import type { TrainResult } from '../../train/types.ts';
 import { train } from '../../train/train.ts';
 import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
 import { formatDuration } from '../../util/progress.ts';
-import { DB_HELP, emit, globals, parse, say, useBackend } from '../context.ts';
+import { DB_HELP, type GlobalOptions, emit, globals, parse, say, useBackend } from '../context.ts';
 import { openRecorder } from '../recorder.ts';
 
 /** The options of every command that trains one run (train, transfer). */
@@ -59,6 +60,22 @@ export function register(program: Command): void {
     });
 }
 
+/**
+ * A resumed run continues in the precision it was made with (run.json; runs from before
+ * --precision existed were fp32), so its epochs all compute alike; asking for another is refused.
+ */
+async function keepRecordedPrecision(g: GlobalOptions, running: string, outDir: string): Promise<void> {
+  const run = readRunJson(outDir);
+  if (!run) return;
+  const made = run.precision === 'bf16' ? 'bf16' : 'fp32';
+  if (made === running) return;
+  if (g.precisionGiven && g.precision !== 'auto') {
+    throw new UserError(`${outDir}: the run was made in ${made}, not ${running}; resume it with --precision ${made} (or start a new run in another folder)`);
+  }
+  const info = await setPrecision(made);
+  say(`resuming in ${info.precision} as the run was made (${info.precisionWhy})`);
+}
+
 /** Merge defaults ← --config ← flags, then train one run (new, or resumed with --resume) and print the result. */
 export async function runTraining(o: Record<string, unknown>, cmd: Command, extra: Record<string, unknown>): Promise<void> {
   const g = globals(cmd);
@@ -81,7 +98,8 @@ export async function runTraining(o: Record<string, unknown>, cmd: Command, extr
   const lock = lockFolder(outDir, 'train');
   let result: TrainResult;
   try {
-    await useBackend(g);
+    const info = await useBackend(g);
+    if (o.resume) await keepRecordedPrecision(g, info.precision, outDir);
     const data = loadFashionMnist({ dataDir: g.dataDir });
     const signal = interruptOnSignals(say);
     const recorder = await openRecorder(o.db as string | undefined, 'train');

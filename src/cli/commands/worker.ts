@@ -22,6 +22,7 @@ export function register(program: Command): void {
         concurrency: o.concurrency as number,
         threads: g.threads ?? 1,
         backend: g.backend,
+        precision: g.precision,
         dataDir: g.dataDir,
         workDir: String(o.work),
         artifacts: o.artifacts as string | undefined,

@@ -33,6 +33,32 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ConfiguredThreads());
 }
 
+// The instruction set oneDNN dispatches to on this CPU (after ONEDNN_MAX_CPU_ISA, if set).
+const char* IsaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
+// setPrecision('fp32' | 'bf16') → the precision now in use.
+Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "precision: expected a string");
+  const std::string p = info[0].As<Napi::String>().Utf8Value();
+  if (p != "fp32" && p != "bf16") throw Napi::RangeError::New(info.Env(), "precision: fp32 or bf16, got '" + p + "'");
+  SetComputePrecision(p == "bf16" ? Precision::kBf16 : Precision::kF32);
+  return Napi::String::New(info.Env(), p);
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   const dnnl_version_t* v = dnnl_version();
@@ -40,6 +66,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("runtime", "openmp");
   o.Set("threads", ConfiguredThreads());
   o.Set("cachedPrimitives", static_cast<double>(CacheSize()));
+  o.Set("isa", IsaName(dnnl::get_effective_cpu_isa()));
+  o.Set("precision", ComputePrecision() == Precision::kBf16 ? "bf16" : "fp32");
   return o;
 }
 
@@ -56,6 +84,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   add("setNumThreads", Guarded<SetNumThreads>);
   add("info", Guarded<Info>);
+  add("setPrecision", Guarded<SetPrecision>);
   add("clearCache", Guarded<ClearPrimitiveCache>);
   add("conv2d", Guarded<Conv2D>);
   add("conv2dBackpropInput", Guarded<Conv2DBackpropInput>);

@@ -9,6 +9,10 @@ namespace {
 struct MatMul {
   dnnl::matmul prim;
   memory::desc a, b, bias, out;
+  // bf16: A and B are converted (and made contiguous) into scratch before the product.
+  bool bf16 = false;
+  memory::desc a16, b16;
+  dnnl::reorder toA16, toB16;
 };
 
 // A row-major [batch, rows, cols] operand seen as [batch, rows', cols'] = transposed when `t`.
@@ -16,6 +20,40 @@ memory::desc OperandMd(int64_t batch, int64_t rows, int64_t cols, bool t) {
   // dims are the logical (after-transpose) shape; strides say where each element really is.
   if (!t) return memory::desc({batch, rows, cols}, kF32, Dims{rows * cols, cols, 1});
   return memory::desc({batch, rows, cols}, kF32, Dims{rows * cols, 1, rows});
+}
+
+// Products below this many multiply-adds ×2 stay float32 in bf16 mode: converting the operands
+// costs more than AMX saves (a classifier head: 64×512 · 512×10 is 0.7 MFLOP).
+constexpr double kBf16MatMulMinFlops = 32e6;
+
+std::shared_ptr<MatMul> MakeMatMul(int64_t batchA, int64_t batchB, int64_t m, int64_t k, int64_t n, bool transA,
+                                   bool transB, bool hasBias, int act, float alpha) {
+  auto e = std::make_shared<MatMul>();
+  const int64_t batch = std::max(batchA, batchB);
+  // A is stored [batchA, K, M] when transposed, B [batchB, N, K].
+  e->a = OperandMd(batchA, m, k, transA);
+  e->b = OperandMd(batchB, k, n, transB);
+  e->out = memory::desc({batch, m, n}, kF32, Tag::abc);
+  e->bias = hasBias ? memory::desc({1, 1, n}, kF32, Tag::abc) : memory::desc();
+  const auto attr = ActivationAttr(act, alpha);
+  if (ComputePrecision() == Precision::kBf16 && 2.0 * batch * m * n * k >= kBf16MatMulMinFlops) {
+    e->a16 = memory::desc({batchA, m, k}, kBf16, Tag::abc);
+    e->b16 = memory::desc({batchB, k, n}, kBf16, Tag::abc);
+    try {
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->a16, e->b16, e->bias, e->out), attr, Engine());
+      if (IsNativeImpl(pd)) {
+        e->prim = dnnl::matmul(pd);
+        e->toA16 = dnnl::reorder(memory(e->a, Engine(), DNNL_MEMORY_NONE), memory(e->a16, Engine(), DNNL_MEMORY_NONE));
+        e->toB16 = dnnl::reorder(memory(e->b, Engine(), DNNL_MEMORY_NONE), memory(e->b16, Engine(), DNNL_MEMORY_NONE));
+        e->bf16 = true;
+        return e;
+      }
+    } catch (const dnnl::error&) {
+      // no bf16 matmul for these shapes: float32 below
+    }
+  }
+  e->prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(e->a, e->b, e->bias, e->out), attr, Engine()));
+  return e;
 }
 
 }  // namespace
@@ -43,20 +81,19 @@ Napi::Value BatchMatMul(const Napi::CallbackInfo& info) {
   key << batchA << batchB << m << k << n << static_cast<int64_t>(transA) << static_cast<int64_t>(transB)
       << static_cast<int64_t>(bias != nullptr) << static_cast<int64_t>(act) << alpha;
   ThreadScope threads(ThreadsFor(2.0 * batch * m * n * k));
-  auto e = Cached<MatMul>(key, [&] {
-    auto e = std::make_shared<MatMul>();
-    // A is stored [batchA, K, M] when transposed, B [batchB, N, K].
-    e->a = OperandMd(batchA, m, k, transA);
-    e->b = OperandMd(batchB, k, n, transB);
-    e->out = memory::desc({batch, m, n}, kF32, Tag::abc);
-    e->bias = bias ? memory::desc({1, 1, n}, kF32, Tag::abc) : memory::desc();
-    dnnl::matmul::desc d(e->a, e->b, e->bias, e->out);
-    e->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, ActivationAttr(act, alpha), Engine()));
-    return e;
-  });
+  auto e = Cached<MatMul>(key, [&] { return MakeMatMul(batchA, batchB, m, k, n, transA, transB, bias, act, alpha); });
+  memory aMem = Wrap(e->a, a), bMem = Wrap(e->b, b);
+  if (e->bf16) {
+    memory a16(e->a16, Engine(), ScratchArena(Buffer::kScratchIn, e->a16.get_size()));
+    memory b16(e->b16, Engine(), ScratchArena(Buffer::kScratchWeights, e->b16.get_size()));
+    e->toA16.execute(Stream(), aMem, a16);
+    e->toB16.execute(Stream(), bMem, b16);
+    aMem = a16;
+    bMem = b16;
+  }
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, Wrap(e->a, a)},
-      {DNNL_ARG_WEIGHTS, Wrap(e->b, b)},
+      {DNNL_ARG_SRC, aMem},
+      {DNNL_ARG_WEIGHTS, bMem},
       {DNNL_ARG_DST, Wrap(e->out, out)},
   };
   if (bias) args.emplace(DNNL_ARG_BIAS, Wrap(e->bias, bias));

@@ -112,6 +112,18 @@ ThreadScope::~ThreadScope() {
   if (omp_get_max_threads() != saved_) omp_set_num_threads(saved_);
 }
 
+// ---- precision
+
+static Precision precision = Precision::kF32;
+
+Precision ComputePrecision() { return precision; }
+
+void SetComputePrecision(Precision p) {
+  if (p == precision) return;
+  precision = p;
+  ClearCache();  // entries hold primitives and prepared weights of the other precision
+}
+
 // ---- ports
 
 // Grow-only scratch arenas for tensors in internal layouts: one for a primitive's input, one for
@@ -241,8 +253,8 @@ void ConvGeom::Validate() const {
 memory::desc ConvGeom::SrcMd() const { return memory::desc({n, inC, inH, inW}, kF32, Tag::nhwc); }
 memory::desc ConvGeom::DstMd() const { return memory::desc({n, outC, outH, outW}, kF32, Tag::nhwc); }
 
-memory::desc ConvGeom::AnySrcMd() const { return memory::desc({n, inC, inH, inW}, kF32, Tag::any); }
-memory::desc ConvGeom::AnyDstMd() const { return memory::desc({n, outC, outH, outW}, kF32, Tag::any); }
+memory::desc ConvGeom::AnySrcMd(memory::data_type t) const { return memory::desc({n, inC, inH, inW}, t, Tag::any); }
+memory::desc ConvGeom::AnyDstMd(memory::data_type t) const { return memory::desc({n, outC, outH, outW}, t, Tag::any); }
 
 bool BlockedLayoutPays(const ConvGeom& g) {
   // oneDNN 2.6's AVX2 kernels for the blocked layout (8 channels per vector) reach 100–115 GFLOP/s
@@ -262,13 +274,14 @@ memory::desc ConvGeom::UserWeightsMd() const {
   return memory::desc({groups, outC / groups, inC / groups, kH, kW}, kF32, Tag::hwigo);
 }
 
-memory::desc ConvGeom::AnyWeightsMd() const {
-  if (groups == 1) return memory::desc({outC, inC, kH, kW}, kF32, Tag::any);
-  return memory::desc({groups, outC / groups, inC / groups, kH, kW}, kF32, Tag::any);
+memory::desc ConvGeom::AnyWeightsMd(memory::data_type t) const {
+  if (groups == 1) return memory::desc({outC, inC, kH, kW}, t, Tag::any);
+  return memory::desc({groups, outC / groups, inC / groups, kH, kW}, t, Tag::any);
 }
 
 void ConvGeom::AddTo(Key& k) const {
-  k << n << inH << inW << inC << outH << outW << outC << kH << kW << sH << sW << dH << dW << padT << padL << groups;
+  k << n << inH << inW << inC << outH << outW << outC << kH << kW << sH << sW << dH << dW << padT << padL << groups
+    << static_cast<int64_t>(bf16);
 }
 
 PoolGeom PoolGeom::From(const int32_t* p) {

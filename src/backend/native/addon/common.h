@@ -29,6 +29,7 @@ using dnnl::prop_kind;
 using Tag = memory::format_tag;
 using Dims = memory::dims;
 constexpr memory::data_type kF32 = memory::data_type::f32;
+constexpr memory::data_type kBf16 = memory::data_type::bf16;
 
 dnnl::engine& Engine();
 dnnl::stream& Stream();
@@ -87,6 +88,23 @@ std::shared_ptr<T> Cached(const Key& key, Make make) {
     return made;
   }
   return std::static_pointer_cast<T>(slot);
+}
+
+// ---- compute precision -------------------------------------------------------------------------
+// Mixed precision as Keras' `mixed_bfloat16` policy: with kBf16, convolutions (all three passes) and
+// large matrix products read bf16 copies of their inputs and weights (rounded to nearest even by
+// the reorder that also changes their layout) and write float32, accumulating in float32 inside
+// oneDNN. Everything stored in tfjs (weights, activations, gradients, optimizer state, batch-norm
+// statistics) stays float32, so a saved model is a plain float32 model. Where oneDNN has no native
+// bf16 kernel for a shape (it would run its reference code, far slower than f32) that primitive
+// stays float32: see ConvRunsInBf16 (conv2d.cc). Changing the precision clears the cache.
+enum class Precision { kF32, kBf16 };
+Precision ComputePrecision();
+void SetComputePrecision(Precision p);
+// Whether a primitive descriptor is one of oneDNN's optimised kernels (its name is not "ref:…").
+template <class PD>
+bool IsNativeImpl(const PD& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) != 0;
 }
 
 // ---- threads per primitive ----------------------------------------------------------------------
@@ -201,6 +219,7 @@ constexpr size_t kConvParams = 15;
 struct ConvGeom {
   int64_t n, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, padT, padL;
   int64_t groups = 1;
+  bool bf16 = false;  // the passes read bf16 inputs and weights (set by ConvRunsInBf16's caller)
 
   static ConvGeom From(const int32_t* p, int64_t groups);
   // Rows/columns of padding past the end that the last window reaches; never negative (with
@@ -218,10 +237,13 @@ struct ConvGeom {
   double Flops() const { return 2.0 * n * outH * outW * outC * kH * kW * (inC / groups); }
   memory::desc SrcMd() const;          // {n, inC, inH, inW} as nhwc
   memory::desc DstMd() const;          // {n, outC, outH, outW} as nhwc
-  memory::desc AnySrcMd() const;       // the primitive picks (a blocked layout, e.g. nChw8c)
-  memory::desc AnyDstMd() const;
+  memory::data_type InType() const { return bf16 ? kBf16 : kF32; }  // what the passes read
+  // The primitive picks the layout (a blocked one, e.g. nChw8c), in type t.
+  memory::desc AnySrcMd(memory::data_type t = kF32) const;
+  memory::desc AnyDstMd(memory::data_type t = kF32) const;
   memory::desc UserWeightsMd() const;  // HWIO, or HWC1 read as hwigo for groups > 1
-  memory::desc AnyWeightsMd() const;
+  memory::desc AnyWeightsMd(memory::data_type t) const;
+  memory::desc AnyWeightsMd() const { return AnyWeightsMd(InType()); }
   void AddTo(Key& k) const;
   void Validate() const;  // throws on nonsensical numbers (before oneDNN sees them)
 };

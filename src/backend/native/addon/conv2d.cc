@@ -18,11 +18,11 @@ struct ConvFwd {
 std::shared_ptr<ConvFwd> MakeConvFwd(const ConvGeom& g, bool hasBias, int act, float alpha) {
   auto e = std::make_shared<ConvFwd>();
   e->bias = hasBias ? memory::desc({g.outC}, kF32, Tag::x) : memory::desc();
-  const auto [src, dst] = ChooseConvLayouts(g);
+  const ConvLayouts l = ChooseConvLayouts(g);
   // forward_inference: no training-only state is needed (the gradients recompute from x and dy).
   // convolution_direct: oneDNN 2.6's Winograd is AVX-512 only, and `auto` would pick direct here anyway.
-  dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src,
-                                    g.AnyWeightsMd(), e->bias, dst, g.Strides(), g.Dilates(), g.PadBefore(),
+  dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, l.srcIn,
+                                    g.AnyWeightsMd(), e->bias, l.dstOut, g.Strides(), g.Dilates(), g.PadBefore(),
                                     g.PadAfter());
   dnnl::convolution_forward::primitive_desc pd(d, ActivationAttr(act, alpha), Engine());
   e->prim = dnnl::convolution_forward(pd);
@@ -155,19 +155,56 @@ void ConvForward(const ConvGeom& g, const float* x, const float* w, double wToke
 }  // namespace
 
 ConvLayouts ChooseConvLayouts(const ConvGeom& g) {
-  if (BlockedLayoutPays(g)) return {g.AnySrcMd(), g.AnyDstMd()};
-  return {g.SrcMd(), g.DstMd()};
+  // bf16: oneDNN picks every layout (its AMX kernels want channels blocked by 16 or 32, or NHWC);
+  // the bf16 copy of an input is made by the same reorder that would change its layout anyway.
+  if (g.bf16) return {g.AnySrcMd(kBf16), g.AnySrcMd(kF32), g.AnyDstMd(kBf16), g.AnyDstMd(kF32)};
+  if (BlockedLayoutPays(g)) return {g.AnySrcMd(), g.AnySrcMd(), g.AnyDstMd(), g.AnyDstMd()};
+  return {g.SrcMd(), g.SrcMd(), g.DstMd(), g.DstMd()};
 }
 
 dnnl::convolution_forward::primitive_desc ConvBackwardHint(const ConvGeom& g, const ConvLayouts& l) {
-  dnnl::convolution_forward::desc fd(prop_kind::forward_training, algorithm::convolution_direct, l.src,
-                                     g.AnyWeightsMd(), l.dst, g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
+  dnnl::convolution_forward::desc fd(prop_kind::forward_training, algorithm::convolution_direct, l.srcIn,
+                                     g.AnyWeightsMd(), l.dstIn, g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
   return dnnl::convolution_forward::primitive_desc(fd, Engine());
+}
+
+// Which shapes run in bf16. Few channels leave AMX's tiles (16–32 channels wide) mostly padding,
+// and LeNet-5's 1→6 and 6→16 layers are too small for bf16 to pay for converting their inputs.
+bool ConvRunsInBf16(const ConvGeom& geom) {
+  if (ComputePrecision() != Precision::kBf16) return false;
+  if (geom.groups == 1 && (geom.inC < 16 || geom.outC < 16)) return false;
+  ConvGeom g = geom;
+  g.bf16 = true;
+  Key key("conv_bf16_native");
+  g.AddTo(key);
+  // Cached as an entry of its own (cleared with the cache, rebuilt on the next call).
+  auto verdict = Cached<bool>(key, [&] {
+    const ConvLayouts l = ChooseConvLayouts(g);
+    bool ok = false;
+    try {
+      const auto hint = ConvBackwardHint(g, l);
+      dnnl::convolution_forward::desc fd(prop_kind::forward_inference, algorithm::convolution_direct, l.srcIn,
+                                         g.AnyWeightsMd(), l.dstOut, g.Strides(), g.Dilates(), g.PadBefore(),
+                                         g.PadAfter());
+      dnnl::convolution_backward_data::desc dd(algorithm::convolution_direct, l.srcOut, g.AnyWeightsMd(), l.dstIn,
+                                               g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
+      dnnl::convolution_backward_weights::desc wd(algorithm::convolution_direct, l.srcIn, g.AnyWeightsMd(kF32),
+                                                  l.dstIn, g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
+      ok = IsNativeImpl(dnnl::convolution_forward::primitive_desc(fd, Engine())) &&
+           IsNativeImpl(dnnl::convolution_backward_data::primitive_desc(dd, Engine(), hint)) &&
+           IsNativeImpl(dnnl::convolution_backward_weights::primitive_desc(wd, Engine(), hint));
+    } catch (const dnnl::error&) {
+      ok = false;  // no bf16 implementation at all for this shape
+    }
+    return std::make_shared<bool>(ok);
+  });
+  return *verdict;
 }
 
 Napi::Value ConvForwardFromJs(const Napi::CallbackInfo& info, bool depthwise) {
   const int32_t* p = IntArrayArg(info, 4, kConvParams, "params");
-  const ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
+  ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
+  g.bf16 = ConvRunsInBf16(g);
   const float* x = FloatArg(info, 0, g.SrcSize(), "x");
   const float* w = FloatArg(info, 1, g.WeightsSize(), "filter");
   const float* bias = OptionalFloatArg(info, 2, g.outC, "bias");

@@ -22,7 +22,8 @@ std::shared_ptr<ConvBwdWeights> MakeConvBwdWeights(const ConvGeom& g) {
   auto e = std::make_shared<ConvBwdWeights>();
   const ConvLayouts l = ChooseConvLayouts(g);
   // No diff_bias: tfjs computes the bias gradient itself, as a Sum of dy (see sum.cc).
-  dnnl::convolution_backward_weights::desc bd(algorithm::convolution_direct, l.src, g.AnyWeightsMd(), l.dst,
+  // The weights' gradient is written in float32 whatever the inputs' type.
+  dnnl::convolution_backward_weights::desc bd(algorithm::convolution_direct, l.srcIn, g.AnyWeightsMd(kF32), l.dstIn,
                                               g.Strides(), g.Dilates(), g.PadBefore(), g.PadAfter());
   dnnl::convolution_backward_weights::primitive_desc pd(bd, Engine(), ConvBackwardHint(g, l));
   e->prim = dnnl::convolution_backward_weights(pd);
@@ -114,7 +115,8 @@ void ConvBackwardWeights(const ConvGeom& g, const float* x, const float* dy, flo
 
 Napi::Value ConvBackwardWeightsFromJs(const Napi::CallbackInfo& info, bool depthwise) {
   const int32_t* p = IntArrayArg(info, 3, kConvParams, "params");
-  const ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
+  ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
+  g.bf16 = ConvRunsInBf16(g);
   const float* x = FloatArg(info, 0, g.SrcSize(), "x");
   const float* dy = FloatArg(info, 1, g.DstSize(), "dy");
   float* dw = FloatArg(info, 2, g.WeightsSize(), "output");

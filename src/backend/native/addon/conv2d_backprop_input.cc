@@ -14,7 +14,7 @@ struct ConvBwdData {
 std::shared_ptr<ConvBwdData> MakeConvBwdData(const ConvGeom& g) {
   auto e = std::make_shared<ConvBwdData>();
   const ConvLayouts l = ChooseConvLayouts(g);
-  dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, l.src, g.AnyWeightsMd(), l.dst, g.Strides(),
+  dnnl::convolution_backward_data::desc bd(algorithm::convolution_direct, l.srcOut, g.AnyWeightsMd(), l.dstIn, g.Strides(),
                                            g.Dilates(), g.PadBefore(), g.PadAfter());
   dnnl::convolution_backward_data::primitive_desc pd(bd, Engine(), ConvBackwardHint(g, l));
   e->prim = dnnl::convolution_backward_data(pd);
@@ -42,7 +42,8 @@ void ConvBackwardData(const ConvGeom& g, const float* dy, const float* w, double
 
 Napi::Value ConvBackwardDataFromJs(const Napi::CallbackInfo& info, bool depthwise) {
   const int32_t* p = IntArrayArg(info, 3, kConvParams, "params");
-  const ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
+  ConvGeom g = ConvGeom::From(p, depthwise ? p[3] : 1);
+  g.bf16 = ConvRunsInBf16(g);
   const float* dy = FloatArg(info, 0, g.DstSize(), "dy");
   const float* w = FloatArg(info, 1, g.WeightsSize(), "filter");
   float* dx = FloatArg(info, 2, g.SrcSize(), "output");

@@ -8,10 +8,14 @@ namespace fmn {
 
 // conv2d.cc: the source/destination layouts all of a convolution's primitives agree on (blocked
 // where BlockedLayoutPays, else the user's NHWC), and the forward primitive oneDNN builds the
-// backward ones from (their "hint", which fixes the layouts they share).
+// backward ones from (their "hint", which fixes the layouts they share). Each tensor has an input
+// form (what a pass reads: bf16 when g.bf16) and an output form (what a pass writes: float32).
 struct ConvLayouts {
-  memory::desc src, dst;
+  memory::desc srcIn, srcOut, dstIn, dstOut;
 };
+// Whether g's passes should run in bf16: the precision is bf16 and oneDNN has optimised bf16
+// kernels for all three passes of this shape (checked once per shape).
+bool ConvRunsInBf16(const ConvGeom& g);
 ConvLayouts ChooseConvLayouts(const ConvGeom& g);
 dnnl::convolution_forward::primitive_desc ConvBackwardHint(const ConvGeom& g, const ConvLayouts& l);
 
