@@ -8,12 +8,18 @@ IDX files, gzipped or not, from --data-dir, else $FMNIST_DATA_DIR, else ./data/f
 else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).
 
     /usr/bin/python3 bench/peer_pytorch.py [--tasks a,b] [--threads N] [--data-dir DIR]
-        [--batch 64] [--steps 5] [--accuracy] [--epochs 10] [--list]
+        [--batch 64] [--steps 5] [--accuracy] [--epochs 10] [--precision fp32|bf16] [--list]
 
 It prints one JSON object per line per task, e.g.
-    {"peer": "pytorch", "version": "2.x", "threads": 2, "task": "vgg16_forward", "seconds": 1.9,
-     "images_per_s": 134.7, "input": [32, 32, 3], "batch": 256}
-Every line carries peer, version, threads, task; timed tasks add seconds and images_per_s.
+    {"peer": "pytorch", "version": "2.x", "threads": 2, "precision": "fp32", "task": "vgg16_forward",
+     "seconds": 1.9, "images_per_s": 134.7, "input": [32, 32, 3], "batch": 256}
+Every line carries peer, version, threads, precision, task; timed tasks add seconds and images_per_s.
+
+--precision bf16 is PyTorch's automatic mixed precision on the CPU, its counterpart of Keras'
+`mixed_bfloat16` and of our `--precision bf16`: every forward pass and loss runs under
+torch.autocast(device_type="cpu", dtype=torch.bfloat16) (backward outside it, as PyTorch
+recommends: autograd runs each op's backward in the dtype of its forward), weights and optimizer
+state stay float32. The test accuracies are computed under autocast too, as ours are in bf16.
 Peak memory is not printed here: bench.ts runs this file under a wrapper that reads getrusage
 once the script returns, so it must return from main() normally (errors exit with one line).
 
@@ -37,6 +43,7 @@ Tasks (TASKS below; a new workload is one more entry there):
                         (EMA weights): wall seconds of the training epochs, images/s, accuracy
 """
 import argparse
+import contextlib
 import gzip
 import json
 import math
@@ -279,7 +286,7 @@ def augment(x, r, gen, background):
     return out
 
 
-def train_recipe(model, x, y, r, epochs, background, seed=0):
+def train_recipe(model, x, y, r, epochs, background, seed=0, precision="fp32"):
     """SGD with Nesterov momentum, decoupled weight decay on conv/linear weights, label
     smoothing, the schedule and augmentation above, EMA of every parameter and buffer (decay warmed
     up as (1 + t) / (10 + t), src/train/ema.ts). Returns (each epoch's seconds, the EMA state)."""
@@ -301,7 +308,10 @@ def train_recipe(model, x, y, r, epochs, background, seed=0):
             for g in opt.param_groups:
                 g["lr"] = lr
             opt.zero_grad()
-            F.cross_entropy(model(augment(x[idx], r, gen, background)), y[idx], label_smoothing=r["labelSmoothing"]).backward()
+            xb = augment(x[idx], r, gen, background)
+            with autocast(precision):
+                loss = F.cross_entropy(model(xb), y[idx], label_smoothing=r["labelSmoothing"])
+            loss.backward()
             opt.step()
             with torch.no_grad():
                 for p in decayed:
@@ -317,7 +327,18 @@ def train_recipe(model, x, y, r, epochs, background, seed=0):
 
 # ---- shared measuring helpers
 
-def train_epochs(model, x, y, epochs, batch, lr=1e-3, on_epoch=None):
+PRECISIONS = ("fp32", "bf16")
+
+
+def autocast(precision):
+    """The context every forward pass and loss runs in: bf16 autocast (float32 weights, bf16
+    convolutions and matrix products where autocast casts them), or nothing for fp32."""
+    if precision == "bf16":
+        return torch.autocast(device_type="cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def train_epochs(model, x, y, epochs, batch, lr=1e-3, on_epoch=None, precision="fp32"):
     """Adam + cross-entropy over (x, y) in shuffled batches; returns each epoch's wall seconds
     (the shuffle included). on_epoch(epoch, seconds) is called after each."""
     model.train()
@@ -330,7 +351,9 @@ def train_epochs(model, x, y, epochs, batch, lr=1e-3, on_epoch=None):
         for start in range(0, n, batch):
             idx = order[start:start + batch]
             opt.zero_grad()
-            F.cross_entropy(model(x[idx]), y[idx]).backward()
+            with autocast(precision):
+                loss = F.cross_entropy(model(x[idx]), y[idx])
+            loss.backward()
             opt.step()
         times.append(time.perf_counter() - t0)
         if on_epoch:
@@ -338,11 +361,11 @@ def train_epochs(model, x, y, epochs, batch, lr=1e-3, on_epoch=None):
     return times
 
 
-def forward_seconds(model, shape, batch, warmup=1):
+def forward_seconds(model, shape, batch, warmup=1, precision="fp32"):
     """Wall seconds of one forward pass of a random [batch, *shape] input, after `warmup` passes."""
     model.eval()
     x = torch.rand(batch, *shape)
-    with torch.no_grad():
+    with torch.no_grad(), autocast(precision):
         for _ in range(warmup):
             model(x)
         t0 = time.perf_counter()
@@ -353,7 +376,7 @@ def forward_seconds(model, shape, batch, warmup=1):
 WARMUP_STEPS = 2  # untimed: allocator and oneDNN primitive caches settle
 
 
-def train_step_seconds(model, shape, batch, steps, warmup=WARMUP_STEPS):
+def train_step_seconds(model, shape, batch, steps, warmup=WARMUP_STEPS, precision="fp32"):
     """Wall seconds of `steps` Adam steps (forward, cross-entropy, backward, update) on one random
     batch, after `warmup` steps; BatchNorm in training mode."""
     model.train()
@@ -363,7 +386,8 @@ def train_step_seconds(model, shape, batch, steps, warmup=WARMUP_STEPS):
 
     def step():
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        with autocast(precision):
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return float(loss)  # read every loss, as our training loop does
@@ -376,10 +400,10 @@ def train_step_seconds(model, shape, batch, steps, warmup=WARMUP_STEPS):
     return time.perf_counter() - t0
 
 
-def accuracy(model, x, y, batch=1000):
+def accuracy(model, x, y, batch=1000, precision="fp32"):
     model.eval()
     correct = 0
-    with torch.no_grad():
+    with torch.no_grad(), autocast(precision):
         for start in range(0, len(x), batch):
             correct += int((model(x[start:start + batch]).argmax(1) == y[start:start + batch]).sum())
     return correct / max(len(x), 1)
@@ -395,7 +419,7 @@ class Run:
 
     def __init__(self, args):
         self.args = args
-        self.meta = {"peer": "pytorch", "version": torch.__version__, "threads": args.threads}
+        self.meta = {"peer": "pytorch", "version": torch.__version__, "threads": args.threads, "precision": args.precision}
         self._data = {}
         self._lenet5 = None
 
@@ -418,7 +442,7 @@ class Run:
             x, y = self.data("train")
             torch.manual_seed(0)
             model = LeNet5()
-            times = train_epochs(model, x, y, epochs, self.args.batch)
+            times = train_epochs(model, x, y, epochs, self.args.batch, precision=self.args.precision)
             self._lenet5 = (model, times, len(x))
         return self._lenet5
 
@@ -433,7 +457,7 @@ def lenet5_train_epoch(run):
 def lenet5_test_accuracy(run):
     model, times, _ = run.lenet5()
     x, y = run.data("test")
-    return {"epochs": len(times), "accuracy": round(accuracy(model, x, y), 4)}
+    return {"epochs": len(times), "accuracy": round(accuracy(model, x, y, precision=run.args.precision), 4)}
 
 
 def resnet9_fast_epoch(run):
@@ -445,17 +469,18 @@ def resnet9_fast_epoch(run):
         x, y = x[:run.args.images], y[:run.args.images]
     torch.manual_seed(0)
     model = ResNet9()
-    times, ema = train_recipe(model, (x - mean) / std, y, r, RESNET9_BENCH_EPOCHS, background=-mean / std)
+    precision = run.args.precision
+    times, ema = train_recipe(model, (x - mean) / std, y, r, RESNET9_BENCH_EPOCHS, background=-mean / std, precision=precision)
     model.load_state_dict(ema, strict=False)
     xt, yt = run.data("test")
     seconds = sum(times)
     return timing(seconds * full / len(x), full * len(times), model="resnet9_s", epochs=len(times), batch=r["batchSize"],
-                  images=len(x), test_accuracy=round(accuracy(model, (xt - mean) / std, yt), 4))
+                  images=len(x), test_accuracy=round(accuracy(model, (xt - mean) / std, yt, precision=precision), 4))
 
 
 def vgg16_forward(run, side=32, batch=256):
     torch.manual_seed(0)
-    seconds = forward_seconds(vgg16_base(), (3, side, side), batch)
+    seconds = forward_seconds(vgg16_base(), (3, side, side), batch, precision=run.args.precision)
     return timing(seconds, batch, input=[side, side, 3], batch=batch)
 
 
@@ -473,7 +498,7 @@ def train_step_task(task):
         name, side, batch = TRAIN_STEPS[task]
         torch.manual_seed(0)
         model = backbone_classifier(task, name)
-        seconds = train_step_seconds(model, (3, side, side), batch, run.args.steps)
+        seconds = train_step_seconds(model, (3, side, side), batch, run.args.steps, precision=run.args.precision)
         params = sum(p.numel() for p in model.parameters())
         return timing(seconds, batch * run.args.steps, model=name, input=[side, side, 3], batch=batch, steps=run.args.steps, params=params)
     return measure
@@ -498,6 +523,8 @@ def parse_args(argv=None):
     ap.add_argument("--steps", type=int, default=5, help="timed steps of the *_train_step tasks")
     ap.add_argument("--accuracy", action="store_true", help="also run lenet5_test_accuracy")
     ap.add_argument("--epochs", type=int, default=10, help="LeNet-5 epochs before the test accuracy")
+    ap.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                    help="fp32, or bf16: forward passes and losses under CPU autocast to bfloat16 (weights stay float32)")
     ap.add_argument("--images", type=int, help="resnet9_fast_epoch: train on the first N images only (seconds scaled to all)")
     ap.add_argument("--list", action="store_true", help="print the task names and exit")
     args = ap.parse_args(argv)

@@ -1,6 +1,7 @@
 // The project's PyTorch peer (bench/peer_pytorch.py), on tiny Fashion-MNIST-shaped files made here:
 // its IDX reader (gzipped and plain, magic numbers, counts), one LeNet-5 task through `fmnist bench`'s
-// runner (with the peak-memory wrapper), and its one-line errors. Skipped, saying why, when
+// runner (with the peak-memory wrapper), its bf16 autocast (--precision bf16, measured beside float32 by
+// `fmnist bench` unless it runs at --precision fp32), and its one-line errors. Skipped, saying why, when
 // /usr/bin/python3 cannot import torch (sudo apt-get install python3-torch python3-numpy).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,10 +118,11 @@ test('fmnist bench runs the peer\'s LeNet-5 epoch on tiny data, with its peak me
   const dir = dataset(200, 10);
   try {
     const report = runBench({ tasks: ['lenet5_train_epoch'], backends: [], threads: 1, dataDir: dir, say: () => {} });
-    assert.equal(report.measurements.length, 1);
+    assert.equal(report.measurements.length, 1); // a library caller's default precision is fp32: no bf16 peer
     const m = report.measurements[0];
     assert.equal(m.skipped, undefined, m.skipped);
     assert.equal(m.who, 'pytorch');
+    assert.equal(m.precision, 'fp32');
     assert.equal(m.task, 'lenet5_train_epoch');
     assert.equal(m.images, 200);
     assert.equal(m.batch, 64);
@@ -129,6 +131,8 @@ test('fmnist bench runs the peer\'s LeNet-5 epoch on tiny data, with its peak me
     assert.ok(Math.abs((m.images_per_s ?? 0) - 200 / (m.seconds ?? 1)) / (m.images_per_s ?? 1) < 0.05, `${m.images_per_s} images/s vs ${m.seconds} s`);
     assert.ok((m.max_rss_mb ?? 0) > 20, `peak memory ${m.max_rss_mb} MiB`); // importing torch alone takes more
     assert.equal(report.rows[0].peer, m.seconds);
+    assert.equal(report.rows[0].peerBf16, undefined);
+    assert.equal(report.rows[0].peerMemory, m.max_rss_mb);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -143,6 +147,7 @@ test('peer finds data through FMNIST_DATA_DIR and reports the test accuracy afte
     assert.equal(r.rows.length, 1);
     const row = r.rows[0];
     assert.equal(row.peer, 'pytorch');
+    assert.equal(row.precision, 'fp32'); // the default
     assert.equal(row.task, 'lenet5_test_accuracy');
     assert.equal(row.epochs, 1);
     assert.equal(typeof row.version, 'string');
@@ -214,6 +219,80 @@ test('fmnist bench trains ResNet-9 with the fast recipe in the peer and natively
     const row = report.rows[0];
     assert.equal(row.metric, 'seconds');
     assert.equal(row.ratio.native, row.ours.native! / row.peer!);
+    assert.equal(row.precision.native, 'fp32', 'our child ran at the bench\'s precision (fp32 by default)');
+    assert.equal(row.memoryRatio.native, row.memory.native! / row.peerMemory!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('peer --precision bf16: forward passes under bf16 autocast in every timed helper, float32 weights; fp32 stays float32', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  // A forward hook on the last layer records the dtype of its output each time the model runs.
+  const r = withPeer([
+    `import torch`,
+    `out = {}`,
+    `for p in ("fp32", "bf16"):`,
+    `    torch.manual_seed(0)`,
+    `    model = peer["LeNet5"]()`,
+    `    seen = []`,
+    `    model.fc3.register_forward_hook(lambda m, i, o: seen.append(str(o.dtype)))`,
+    `    x, y = torch.rand(8, 1, 28, 28), torch.arange(8) % 10`,
+    `    got = {}`,
+    `    for name, call in [("train_epochs", lambda: peer["train_epochs"](model, x, y, 1, 4, precision=p)),`,
+    `                       ("forward_seconds", lambda: peer["forward_seconds"](model, (1, 28, 28), 2, precision=p)),`,
+    `                       ("train_step_seconds", lambda: peer["train_step_seconds"](model, (1, 28, 28), 4, 1, warmup=0, precision=p)),`,
+    `                       ("accuracy", lambda: peer["accuracy"](model, x, y, precision=p))]:`,
+    `        seen.clear()`,
+    `        call()`,
+    `        got[name] = sorted(set(seen))`,
+    `    got["weights"] = sorted({str(w.dtype) for w in model.parameters()})`,
+    `    out[p] = got`,
+    `print(json.dumps(out))`,
+  ].join('\n'));
+  assert.equal(r.status, 0, String(r.stderr));
+  const out = JSON.parse(String(r.stdout)) as Record<string, Record<string, string[]>>;
+  for (const name of ['train_epochs', 'forward_seconds', 'train_step_seconds', 'accuracy']) {
+    assert.deepEqual(out.fp32[name], ['torch.float32'], `fp32 ${name}`);
+    assert.deepEqual(out.bf16[name], ['torch.bfloat16'], `bf16 ${name}`);
+  }
+  assert.deepEqual(out.bf16.weights, ['torch.float32'], 'weights stay float32 under autocast');
+});
+
+test('peer --precision bf16 on a tiny task prints its result with precision bf16; a bad precision is refused', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const dir = dataset(64, 10);
+  try {
+    const r = peer(['--tasks', 'lenet5_train_epoch', '--data-dir', dir, '--precision', 'bf16']);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(r.rows.length, 1);
+    assert.equal(r.rows[0].precision, 'bf16');
+    assert.equal(r.rows[0].task, 'lenet5_train_epoch');
+    assert.ok((r.rows[0].seconds as number) > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const bad = peer(['--tasks', 'lenet5_train_epoch', '--precision', 'fp16']);
+  assert.notEqual(bad.status, 0);
+  assert.deepEqual(bad.rows, []);
+  assert.match(bad.err.split('\n').pop() ?? '', /--precision: invalid choice: 'fp16'/);
+});
+
+test('fmnist bench at --precision auto measures the peer twice, f32 and bf16, into one row', (t) => {
+  if (skipReason) return t.skip(skipReason);
+  const dir = dataset(128, 10);
+  const said: string[] = [];
+  try {
+    const report = runBench({ tasks: ['lenet5_train_epoch'], backends: [], threads: 1, dataDir: dir, precision: 'auto', say: (l) => said.push(l) });
+    assert.deepEqual(report.measurements.map((m) => [m.who, m.precision, m.skipped]), [['pytorch', 'fp32', undefined], ['pytorch-bf16', 'bf16', undefined]]);
+    const [f32, bf16] = report.measurements;
+    const row = report.rows[0];
+    assert.equal(row.peer, f32.seconds);
+    assert.equal(row.peerBf16, bf16.seconds);
+    assert.equal(row.peerMemory, f32.max_rss_mb);
+    assert.equal(row.peerBf16Memory, bf16.max_rss_mb);
+    assert.ok((bf16.max_rss_mb ?? 0) > 20, `bf16 peak memory ${bf16.max_rss_mb} MiB`);
+    assert.deepEqual(said, ['bench: lenet5_train_epoch on pytorch…', 'bench: lenet5_train_epoch on pytorch-bf16…']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

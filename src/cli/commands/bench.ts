@@ -6,7 +6,7 @@ import { emit, globals, parse, say, useBackend } from '../context.ts';
 
 export function register(program: Command): void {
   program.command('bench')
-    .description('LeNet-5 training epoch, VGG16 forward throughput, training steps of the seed backbones, ResNet-9 time to accuracy (resnet9_fast_epoch), and peak memory: ours (native, wasm) vs PyTorch, with ratios')
+    .description('LeNet-5 training epoch, VGG16 forward throughput, training steps of the seed backbones, ResNet-9 time to accuracy (resnet9_fast_epoch), and peak memory: ours (native, wasm) vs PyTorch, with ratios. Ours run at --precision (the global option, default auto); PyTorch runs in fp32 (the reference of the ratios and of peak memory) and, unless --precision fp32, also under bf16 autocast')
     .option('--tasks <list>', `comma-separated, from: ${Object.keys(WORKLOADS).join(',')}`, 'lenet5_train_epoch,vgg16_forward')
     .option('--backends <list>', 'our backends to measure', 'native,wasm')
     .option('--peer <path>', `the PyTorch peer script, run with ${PYTHON} (needs: apt-get install ${PEER_PACKAGES})`, DEFAULT_PEER)
@@ -21,11 +21,12 @@ export function register(program: Command): void {
       if (o.worker) {
         const info = await useBackend(g);
         const result = await WORKLOADS[o.worker as TaskName]({ dataDir: g.dataDir, images: o.images, steps: o.steps });
-        emit(g, { ...result, backend: info.name, threads: info.threads, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }, () => JSON.stringify(result));
+        const out = { ...result, backend: info.name, threads: info.threads, precision: info.precision, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) };
+        emit(g, out, () => JSON.stringify(out));
         return;
       }
       const backends = o.backends.split(',').map((b) => b.trim()).filter(Boolean);
-      const report = runBench({ tasks, backends, peer: o.peer === false ? null : o.peer, threads: g.threads, dataDir: g.dataDir, images: o.images, steps: o.steps, say });
+      const report = runBench({ tasks, backends, peer: o.peer === false ? null : o.peer, precision: g.precision, threads: g.threads, dataDir: g.dataDir, images: o.images, steps: o.steps, say });
       emit(g, report, () => formatBench(report, backends));
     });
 }
