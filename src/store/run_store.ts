@@ -127,7 +127,9 @@ export class RunStore {
     try {
       mkdirSync(dirname(full), { recursive: true });
       db = new Database(full, { timeout: BUSY_TIMEOUT_MS });
-      db.pragma('journal_mode = WAL');
+      // WAL is a property of the file: switching needs an exclusive lock, which SQLite may refuse at once
+      // (SQLITE_BUSY, no busy wait) while another process has it open, so only the first opener switches.
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
       // NORMAL is durable in WAL mode against process crashes; only an OS crash can lose the last commit.
       db.pragma('synchronous = NORMAL');
