@@ -176,6 +176,10 @@ export class RunStore {
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) throw new UserError(`${this.path}: made by a newer fashion-mnist-lab (schema ${version}); upgrade to read it`);
+    // Up to date: write nothing. A commit here (even of the same user_version) makes every other process's
+    // open read snapshot stale, and SQLite refuses such a reader's upgrade to a writer at once (SQLITE_BUSY,
+    // no busy wait): a trial recording its epoch failed so while another process opened the store.
+    if (version === MIGRATIONS.length) return;
     // BEGIN IMMEDIATE: two processes opening a fresh database must not both migrate it.
     this.db.transaction(() => {
       const now = this.db.pragma('user_version', { simple: true }) as number;
