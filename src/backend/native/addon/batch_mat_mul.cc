@@ -1,5 +1,5 @@
 // BatchMatMul and _FusedMatMul: out[b] = act(op(A[b]) · op(B[b]) + bias), where op transposes when
-// asked. Transposes are expressed as strides, so no operand is ever copied.
+// asked. Transposes are expressed as strides, so no float32 operand is ever copied (bf16 ones are converted).
 #include "kernels.h"
 
 namespace fmn {
@@ -9,10 +9,8 @@ namespace {
 struct MatMul {
   dnnl::matmul prim;
   memory::desc a, b, bias, out;
-  // bf16: A and B are converted (and made contiguous) into scratch before the product.
-  bool bf16 = false;
-  memory::desc a16, b16;
-  dnnl::reorder toA16, toB16;
+  // Where the primitive reads A and B: as given (float32), or converted to contiguous bf16 in scratch.
+  Port srcA, srcB;
 };
 
 // A row-major [batch, rows, cols] operand seen as [batch, rows', cols'] = transposed when `t`.
@@ -37,15 +35,13 @@ std::shared_ptr<MatMul> MakeMatMul(int64_t batchA, int64_t batchB, int64_t m, in
   e->bias = hasBias ? memory::desc({1, 1, n}, kF32, Tag::abc) : memory::desc();
   const auto attr = ActivationAttr(act, alpha);
   if (ComputePrecision() == Precision::kBf16 && 2.0 * batch * m * n * k >= kBf16MatMulMinFlops) {
-    e->a16 = memory::desc({batchA, m, k}, kBf16, Tag::abc);
-    e->b16 = memory::desc({batchB, k, n}, kBf16, Tag::abc);
+    const memory::desc a16({batchA, m, k}, kBf16, Tag::abc), b16({batchB, k, n}, kBf16, Tag::abc);
     try {
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->a16, e->b16, e->bias, e->out), attr, Engine());
+      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a16, b16, e->bias, e->out), attr, Engine());
       if (IsNativeImpl(pd)) {
         e->prim = dnnl::matmul(pd);
-        e->toA16 = dnnl::reorder(memory(e->a, Engine(), DNNL_MEMORY_NONE), memory(e->a16, Engine(), DNNL_MEMORY_NONE));
-        e->toB16 = dnnl::reorder(memory(e->b, Engine(), DNNL_MEMORY_NONE), memory(e->b16, Engine(), DNNL_MEMORY_NONE));
-        e->bf16 = true;
+        e->srcA = Port(e->a, a16, true, Buffer::kScratchIn);
+        e->srcB = Port(e->b, b16, true, Buffer::kScratchWeights);
         return e;
       }
     } catch (const dnnl::error&) {
@@ -53,6 +49,8 @@ std::shared_ptr<MatMul> MakeMatMul(int64_t batchA, int64_t batchB, int64_t m, in
     }
   }
   e->prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(e->a, e->b, e->bias, e->out), attr, Engine()));
+  e->srcA = Port(e->a, e->a, true);
+  e->srcB = Port(e->b, e->b, true);
   return e;
 }
 
@@ -82,18 +80,9 @@ Napi::Value BatchMatMul(const Napi::CallbackInfo& info) {
       << static_cast<int64_t>(bias != nullptr) << static_cast<int64_t>(act) << alpha;
   ThreadScope threads(ThreadsFor(2.0 * batch * m * n * k));
   auto e = Cached<MatMul>(key, [&] { return MakeMatMul(batchA, batchB, m, k, n, transA, transB, bias, act, alpha); });
-  memory aMem = Wrap(e->a, a), bMem = Wrap(e->b, b);
-  if (e->bf16) {
-    memory a16(e->a16, Engine(), ScratchArena(Buffer::kScratchIn, e->a16.get_size()));
-    memory b16(e->b16, Engine(), ScratchArena(Buffer::kScratchWeights, e->b16.get_size()));
-    e->toA16.execute(Stream(), aMem, a16);
-    e->toB16.execute(Stream(), bMem, b16);
-    aMem = a16;
-    bMem = b16;
-  }
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, aMem},
-      {DNNL_ARG_WEIGHTS, bMem},
+      {DNNL_ARG_SRC, e->srcA.In(a)},
+      {DNNL_ARG_WEIGHTS, e->srcB.In(b)},
       {DNNL_ARG_DST, Wrap(e->out, out)},
   };
   if (bias) args.emplace(DNNL_ARG_BIAS, Wrap(e->bias, bias));
