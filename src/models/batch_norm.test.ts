@@ -27,6 +27,25 @@ test('batchNormTraining: y, batch moments and gradients on native match tfjs\' c
   }
 });
 
+test('batchNormTraining on native: moments of data far from zero (|mean| ≫ std) agree with a float64 reference', async (t) => {
+  const skip = await nativeReady();
+  if (skip) return t.skip(skip);
+  await tf.setBackend('native');
+  const [rows, c] = [4096, 5];
+  const x = tf.tidy(() => tf.add(tf.mul(seededTensor([rows, c], 7), 0.01), 1000));
+  const r = batchNormTraining(x, tf.ones([c]), tf.zeros([c]), 1e-5);
+  const [xs, mean, variance] = [x.dataSync(), r.mean.dataSync(), r.variance.dataSync()];
+  for (let j = 0; j < c; j++) {
+    let m = 0;
+    for (let i = 0; i < rows; i++) m += xs[i * c + j] / rows;
+    let v = 0;
+    for (let i = 0; i < rows; i++) v += (xs[i * c + j] - m) ** 2 / rows;
+    assert.ok(Math.abs(mean[j] - m) <= 1e-4, `mean ${j}: ${mean[j]} vs ${m}`);
+    assert.ok(Math.abs(variance[j] - v) <= 1e-3 * v, `variance ${j}: ${variance[j]} vs ${v}`);
+  }
+  tf.dispose([x, r.y, r.mean, r.variance]);
+});
+
 test('the layer trains as tfjs\' BatchNormalization (outputs, moving statistics, gradients) and saves as it', async (t) => {
   const skip = await nativeReady();
   if (skip) return t.skip(skip);

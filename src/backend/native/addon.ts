@@ -8,7 +8,8 @@
  * A `filterToken` (kernels/shared.ts dataToken) lets the addon reuse weights it already reordered.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeAddon {
@@ -54,6 +55,10 @@ export function loadAddon(): NativeAddon {
   if (!existsSync(ADDON_PATH)) {
     throw new Error('addon not built (run: node scripts/build-native.js)');
   }
+  const lacking = missingCpuFeatures();
+  if (lacking.length) {
+    throw new Error(`addon built for a CPU with ${lacking.join(', ')}, which this one lacks (run: node scripts/build-native.js)`);
+  }
   // OpenMP worker threads sleep as soon as a parallel region ends, instead of spinning for ~1 ms
   // (libgomp's default). Between two kernels tfjs runs JS for tens of µs, during which spinning
   // workers only burn a core; and on a busy machine a spinning worker has used up its CPU share
@@ -73,6 +78,18 @@ export function loadAddon(): NativeAddon {
     if (setPolicy) delete process.env.OMP_WAIT_POLICY;
   }
   return loaded;
+}
+
+/**
+ * The instruction-set extensions the addon was compiled for (scripts/build-native.js records them in
+ * target.json beside it) that this CPU does not report: a build moved to another machine would die
+ * of SIGILL in its first loop, so it is refused with a reason instead.
+ */
+export function missingCpuFeatures(targetFile = join(dirname(ADDON_PATH), 'target.json'), cpuinfo = '/proc/cpuinfo'): string[] {
+  if (!existsSync(targetFile) || !existsSync(cpuinfo)) return [];
+  const needs = (JSON.parse(readFileSync(targetFile, 'utf8')) as { needs?: string[] }).needs ?? [];
+  const flags = new Set((readFileSync(cpuinfo, 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '').trim().split(/\s+/));
+  return needs.filter((f) => !flags.has(f));
 }
 
 /** The loaded addon, for kernels (registration loads it before any kernel can run). */

@@ -3,11 +3,12 @@
 // tfjs-layers composes training batch norm from moments (mean, x - mean, square, mean) and
 // FusedBatchNorm, and differentiates it op by op: ~25 passes over a full-size activation per layer
 // and step (tile, broadcast multiplies, sums), about 40% of a ResNet-9 step even with every op
-// native. Here: forward = per-channel mean, variance, then y (3 reads, 1 write); backward =
-// per-channel sums of dy and dy·(x − mean), then dx (2 reads + 1, 1 write). NHWC is seen as
-// [rows, channels]; statistics are accumulated in double (per-thread partials, then summed).
+// native. Here: forward = per-channel mean and variance in one pass, then y (2 reads, 1 write);
+// backward = per-channel sums of dy and dy·(x − mean) in one pass, then dx (4 reads, 1 write). NHWC
+// is seen as [rows, channels]; sums run in float over blocks of 32 rows, then in double.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -17,25 +18,40 @@ namespace fmn {
 
 namespace {
 
-// acc[c] = Σ_r f(r, c) over rows, as `threads` partial sums folded in a fixed order (deterministic
-// for a given thread count).
+// acc0[c] = Σ_r a(r, c) and acc1[c] = Σ_r b(r, c) in one pass over the rows, where f(r, c, a, b)
+// adds its two terms to a and b. Each thread sums blocks of kBlock rows in float (so the channel loop
+// vectorises at full width), adds each block into double partials, and the `threads` partials are
+// folded in a fixed order: deterministic for a given thread count, and float's rounding never
+// spans more than kBlock terms.
 template <class F>
-void ChannelSums(int64_t rows, int64_t channels, int threads, F f, double* acc) {
-  std::vector<double> partial(static_cast<size_t>(threads) * channels, 0.0);
+void ChannelSums2(int64_t rows, int64_t channels, int threads, F f, double* acc0, double* acc1) {
+  constexpr int64_t kBlock = 32;
+  std::vector<double> partial(static_cast<size_t>(threads) * 2 * channels, 0.0);
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
     const int n = omp_get_num_threads();
     const int64_t begin = rows * t / n, end = rows * (t + 1) / n;
-    double* p = partial.data() + static_cast<size_t>(t) * channels;
-    for (int64_t r = begin; r < end; r++) {
+    double* p0 = partial.data() + static_cast<size_t>(t) * 2 * channels;
+    double* p1 = p0 + channels;
+    std::vector<float> block(2 * channels);
+    float* b0 = block.data();
+    float* b1 = b0 + channels;
+    for (int64_t r0 = begin; r0 < end; r0 += kBlock) {
+      std::fill(block.begin(), block.end(), 0.0f);
+      for (int64_t r = r0; r < std::min(end, r0 + kBlock); r++) {
 #pragma omp simd
-      for (int64_t c = 0; c < channels; c++) p[c] += f(r, c);
+        for (int64_t c = 0; c < channels; c++) f(r, c, b0[c], b1[c]);
+      }
+      for (int64_t c = 0; c < channels; c++) p0[c] += b0[c], p1[c] += b1[c];
     }
   }
-  for (int64_t c = 0; c < channels; c++) acc[c] = 0.0;
-  for (int t = 0; t < threads; t++)
-    for (int64_t c = 0; c < channels; c++) acc[c] += partial[static_cast<size_t>(t) * channels + c];
+  std::fill(acc0, acc0 + channels, 0.0);
+  std::fill(acc1, acc1 + channels, 0.0);
+  for (int t = 0; t < threads; t++) {
+    const double* p0 = partial.data() + static_cast<size_t>(t) * 2 * channels;
+    for (int64_t c = 0; c < channels; c++) acc0[c] += p0[c], acc1[c] += p0[channels + c];
+  }
 }
 
 }  // namespace
@@ -56,15 +72,23 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
   const double eps = NumberArg(info, 7, "epsilon");
   const int threads = ThreadsFor(10.0 * rows * channels);
 
-  std::vector<double> acc(channels), m(channels);
-  ChannelSums(rows, channels, threads, [&](int64_t r, int64_t c) { return static_cast<double>(x[r * channels + c]); }, acc.data());
-  for (int64_t c = 0; c < channels; c++) m[c] = acc[c] / rows;
-  const double* md = m.data();
-  ChannelSums(rows, channels, threads, [&](int64_t r, int64_t c) { const double d = x[r * channels + c] - md[c]; return d * d; }, acc.data());
+  // One pass for both moments, of d = x − shift with shift = the first row: var = E[d²] − E[d]² loses
+  // nothing to cancellation when the shift is near the mean, which one sample of the channel is.
+  const float* shift = x;
+  std::vector<double> sd(channels), sdd(channels);
+  ChannelSums2(
+      rows, channels, threads,
+      [&](int64_t r, int64_t c, float& a, float& b) {
+        const float d = x[r * channels + c] - shift[c];
+        a += d;
+        b += d * d;
+      },
+      sd.data(), sdd.data());
   std::vector<float> k(channels), mf(channels), b(channels);
   for (int64_t c = 0; c < channels; c++) {
-    const double var = acc[c] / rows;
-    mean[c] = mf[c] = static_cast<float>(m[c]);
+    const double md = sd[c] / rows;
+    const double var = std::max(0.0, sdd[c] / rows - md * md);
+    mean[c] = mf[c] = static_cast<float>(shift[c] + md);
     variance[c] = static_cast<float>(var);
     k[c] = static_cast<float>((gamma ? gamma[c] : 1.0) / std::sqrt(var + eps));
     b[c] = beta ? beta[c] : 0.0f;
@@ -93,8 +117,14 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
   const int threads = ThreadsFor(20.0 * rows * channels);
 
   std::vector<double> sdy(channels), sdyx(channels);
-  ChannelSums(rows, channels, threads, [&](int64_t r, int64_t c) { return static_cast<double>(dy[r * channels + c]); }, sdy.data());
-  ChannelSums(rows, channels, threads, [&](int64_t r, int64_t c) { return static_cast<double>(dy[r * channels + c]) * (x[r * channels + c] - mean[c]); }, sdyx.data());
+  ChannelSums2(
+      rows, channels, threads,
+      [&](int64_t r, int64_t c, float& a, float& b) {
+        const float g = dy[r * channels + c];
+        a += g;
+        b += g * (x[r * channels + c] - mean[c]);
+      },
+      sdy.data(), sdyx.data());
   // dx = a·dy + b·(x − mean) + d per channel.
   std::vector<float> a(channels), b(channels), d(channels);
   for (int64_t c = 0; c < channels; c++) {
