@@ -8,6 +8,7 @@
 // Plain JavaScript with no dependencies beyond node_modules/node-gyp.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,15 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const addonDir = join(root, 'src/backend/native/addon');
 const output = join(addonDir, 'build/Release/fmnist_native.node');
-const nodeGyp = join(root, 'node_modules/node-gyp/bin/node-gyp.js');
+// Resolved as Node resolves it: in a clone it is root/node_modules; where the package is installed
+// into another project, npm may have hoisted it to that project's node_modules.
+const nodeGyp = (() => {
+  try {
+    return createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    return join(root, 'node_modules/node-gyp/bin/node-gyp.js');
+  }
+})();
 const log = (msg) => process.stderr.write(`build-native: ${msg}\n`);
 const notBuilt = (why) => {
   log(`native backend not built: ${why}`);

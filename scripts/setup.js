@@ -30,7 +30,9 @@ const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   log('installing npm packages (npm ci)…');
-  if (!run('npm', ['ci', '--no-audit', '--no-fund'])) {
+  // onnxruntime-node (a dev dependency: the ONNX export's tests) ships its CPU runtime in the package;
+  // its install script would fetch extras from outside the npm registry.
+  if (!run('npm', ['ci', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } })) {
     log('npm ci failed: see the messages above (is the npm registry reachable?)');
     process.exit(1);
   }
@@ -88,3 +90,8 @@ if (!hasCommand('redis-server')) log('redis-server is missing: the BullMQ tests 
 // ---- native backend (oneDNN): builds when it can, otherwise the project runs on wasm.
 const buildNative = join(root, 'scripts', 'build-native.js');
 if (existsSync(buildNative)) run(process.execPath, [buildNative]);
+
+// ---- compiled JavaScript (dist/), which bin/fmnist.js and the package's exports run.
+if (!run(process.execPath, [join(root, 'scripts', 'build.js')])) {
+  log('could not compile src/ to dist/: see above; `fmnist` runs the sources through tsx meanwhile');
+}

@@ -10,8 +10,9 @@ import { cpus } from 'node:os';
 import { UserError, errorMessage } from '../util/errors.ts';
 import { choosePrecision, type Precision, type PrecisionSetting } from './precision.ts';
 
-export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'tensorflow'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+import { BACKENDS, type BackendName } from './names.ts';
+
+export { BACKENDS, type BackendName };
 
 export interface BackendInfo {
   /** The backend tfjs now runs on. */

@@ -16,6 +16,7 @@
  * Each runs in its own process (see bench.ts) so its peak memory is its own.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_STEPS, TRAIN_STEPS, WARMUP_STEPS, type TaskName, type TrainStepTask } from './tasks.ts';
 import { loadFashionMnist } from '../data/dataset.ts';
 import { batchSlices, fillBatch, normalizationFor, oneHot } from '../data/preprocess.ts';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/source.ts';
@@ -92,18 +93,6 @@ export async function vgg16Forward(opts: { batch?: number }): Promise<WorkloadRe
   return { task: 'vgg16_forward', input: [32, 32, 3], batch, seconds: round(seconds), images_per_s: round(batch / seconds, 1) };
 }
 
-/** The training-step workloads: registry model, square input side, batch (the peer's TRAIN_STEPS). */
-export const TRAIN_STEPS = {
-  vgg16_train_step: { model: 'vgg16', side: 32, batch: 64 },
-  resnet152v2_train_step: { model: 'resnet152v2', side: 32, batch: 32 },
-  mobilenetv2_train_step: { model: 'mobilenetv2', side: 96, batch: 32 },
-  efficientnetb1_train_step: { model: 'efficientnetb1', side: 32, batch: 32 },
-} as const;
-type TrainStepTask = keyof typeof TRAIN_STEPS;
-/** Untimed steps first: kernels compile, oneDNN builds its primitives, memory settles. */
-export const WARMUP_STEPS = 2;
-export const DEFAULT_STEPS = 5;
-
 /** A backbone's base (no top, global average pooling) under a 10-class head: `logits`, then `predictions` (softmax). */
 export async function backboneClassifier(name: string, side: number): Promise<tf.LayersModel> {
   const base = await buildModel(name, { includeTop: false, pooling: 'avg', weights: null, inputShape: [side, side, 3] });
@@ -170,10 +159,11 @@ const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** di
 
 type Workload = (opts: { dataDir?: string; images?: number; steps?: number }) => Promise<WorkloadResult>;
 
-export const WORKLOADS: Record<'lenet5_train_epoch' | 'vgg16_forward' | 'resnet9_fast_epoch' | TrainStepTask, Workload> = {
+export const WORKLOADS: Record<TaskName, Workload> = {
   lenet5_train_epoch: lenet5TrainEpoch,
   vgg16_forward: () => vgg16Forward({}),
   ...(Object.fromEntries(Object.keys(TRAIN_STEPS).map((t) => [t, (o: { steps?: number }) => trainStepWorkload(t as TrainStepTask, o)])) as Record<TrainStepTask, Workload>),
   resnet9_fast_epoch: (o) => resnet9FastEpoch(o),
 };
-export type TaskName = keyof typeof WORKLOADS;
+
+export { DEFAULT_STEPS, TRAIN_STEPS, WARMUP_STEPS, type TaskName };

@@ -3,7 +3,8 @@
  * and output that is either human text or one JSON document (--json).
  */
 import type { Command } from 'commander';
-import { BACKENDS, describeBackend, initBackend, type BackendInfo, type BackendName } from '../backend/select.ts';
+import type { BackendInfo } from '../backend/select.ts';
+import { BACKENDS, type BackendName } from '../backend/names.ts';
 import { parsePrecision, type PrecisionSetting } from '../backend/precision.ts';
 import { DB_ENV, DEFAULT_DB } from '../store/run_store.ts';
 import { UserError } from '../util/errors.ts';
@@ -43,6 +44,7 @@ export function globals(cmd: Command): GlobalOptions {
  */
 export async function useBackend(g: GlobalOptions, o: { inference?: boolean } = {}): Promise<BackendInfo> {
   const precision = o.inference && g.precision === 'auto' ? 'fp32' : g.precision;
+  const { describeBackend, initBackend } = await import('../backend/select.ts'); // tfjs loads here, not for --help
   const info = await initBackend(g.backend, g.threads, precision);
   const shown = precision === g.precision ? info : { ...info, precisionWhy: 'fp32: auto scores saved models in float32' };
   process.stderr.write(describeBackend(shown) + '\n');

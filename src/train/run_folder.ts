@@ -24,23 +24,13 @@ import { firstDifference } from '../util/diff.ts';
 import { LOCK_FILE } from '../util/folder_lock.ts';
 import { UserError } from '../util/errors.ts';
 import type { EpochMetrics, RunStatus, TrainResult } from './types.ts';
+import { RUN_FILES, TRAIN_ROOT, runFile } from './run_files.ts';
 
-export const RUN_FILES = {
-  run: 'run.json',
-  checkpoint: 'checkpoint.json',
-  metrics: 'metrics.jsonl',
-  model: MODEL_FILE,
-  weights: WEIGHTS_FILE,
-  curvesPng: 'learning_curves.png',
-  curvesSvg: 'learning_curves.svg',
-  lock: LOCK_FILE,
-} as const;
-
-/** The path of one of a run folder's files. */
-export const runFile = (dir: string, file: keyof typeof RUN_FILES): string => join(dir, RUN_FILES[file]);
-
-/** Where `fmnist train` puts runs without --out. */
-export const TRAIN_ROOT = 'runs/train';
+// The file names must be those model_io and the folder lock write.
+if (RUN_FILES.model !== MODEL_FILE || RUN_FILES.weights !== WEIGHTS_FILE || RUN_FILES.lock !== LOCK_FILE) {
+  throw new Error('run_files.ts and model_io.ts / folder_lock.ts disagree on a file name');
+}
+export { RUN_FILES, TRAIN_ROOT, runFile };
 
 // ---- run.json -------------------------------------------------------------------------------
 

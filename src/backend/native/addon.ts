@@ -41,8 +41,11 @@ export interface NativeAddon {
   adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, hyper: Float32Array): void;
 }
 
-/** Where node-gyp puts the addon (relative to this file). */
-export const ADDON_PATH = fileURLToPath(new URL('./addon/build/Release/fmnist_native.node', import.meta.url));
+/**
+ * Where node-gyp puts the addon: beside its C++ sources in src/, found from this file as the sources
+ * (src/backend/native/addon.ts) or compiled (dist/backend/native/addon.js) — both three folders deep.
+ */
+export const ADDON_PATH = fileURLToPath(new URL('../../../src/backend/native/addon/build/Release/fmnist_native.node', import.meta.url));
 
 let loaded: NativeAddon | undefined;
 

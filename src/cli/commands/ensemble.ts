@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadFashionMnist } from '../../data/dataset.ts';
-import { evaluateEnsemble, formatEnsemble } from '../../evaluate/ensemble.ts';
 import { emit, globals, useBackend } from '../context.ts';
 
 export function register(program: Command): void {
@@ -11,6 +9,8 @@ export function register(program: Command): void {
     .action(async (runs: string[], o: { tta?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       await useBackend(g, { inference: true });
+      const { loadFashionMnist } = await import('../../data/dataset.ts');
+      const { evaluateEnsemble, formatEnsemble } = await import('../../evaluate/ensemble.ts');
       const data = loadFashionMnist({ dataDir: g.dataDir });
       const report = await evaluateEnsemble(runs.map((r) => resolve(r)), data, { tta: o.tta });
       emit(g, report, () => formatEnsemble(report));

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadFashionMnist } from '../../data/dataset.ts';
-import { evaluateModel, formatEvaluation } from '../../evaluate/evaluate.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, useBackend } from '../context.ts';
 
@@ -15,6 +13,8 @@ export function register(program: Command): void {
       const g = globals(cmd);
       if (o.split !== 'test' && o.split !== 'val') throw new UserError(`--split must be test or val, got '${o.split}'`);
       await useBackend(g, { inference: true });
+      const { loadFashionMnist } = await import('../../data/dataset.ts');
+      const { evaluateModel, formatEvaluation } = await import('../../evaluate/evaluate.ts');
       const data = loadFashionMnist({ dataDir: g.dataDir });
       const report = await evaluateModel(resolve(dir), o.split, data, o.out ? resolve(o.out) : undefined, { tta: o.tta });
       emit(g, report, () => formatEvaluation(report));

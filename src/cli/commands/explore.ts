@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadFashionMnist } from '../../data/dataset.ts';
-import { explore, formatExplore } from '../../data/explore.ts';
 import { emit, globals, say } from '../context.ts';
 
 export function register(program: Command): void {
@@ -10,6 +8,8 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write them', 'out/explore')
     .action(async (o: { out: string }, cmd: Command) => {
       const g = globals(cmd);
+      const { loadFashionMnist } = await import('../../data/dataset.ts');
+      const { explore, formatExplore } = await import('../../data/explore.ts');
       const data = loadFashionMnist({ dataDir: g.dataDir });
       say(`exploring ${data.dir} → ${resolve(o.out)}`);
       const summary = await explore(data, resolve(o.out));

@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { loadFashionMnist } from '../../data/dataset.ts';
-import { makeNormalization, type Normalization } from '../../data/preprocess.ts';
+import type { Normalization } from '../../data/preprocess.ts';
 import { CLASS_NAMES, NUM_CLASSES } from '../../data/source.ts';
-import { saveModel } from '../../store/model_io.ts';
-import { importKerasModel } from '../../keras/import_model.ts';
-import { RUN_FILES } from '../../train/run_folder.ts';
+import { RUN_FILES } from '../../train/run_files.ts';
 import { lockFolder } from '../../util/folder_lock.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, say, useBackend } from '../context.ts';
@@ -49,6 +46,10 @@ function refuseExisting(out: string, ignore?: string): void {
 
 async function importTo(file: string, out: string, scale: Scale, g: ReturnType<typeof globals>): Promise<void> {
   await useBackend(g, { inference: true });
+  const { importKerasModel } = await import('../../keras/import_model.ts');
+  const { loadFashionMnist } = await import('../../data/dataset.ts');
+  const { makeNormalization } = await import('../../data/preprocess.ts');
+  const { saveModel } = await import('../../store/model_io.ts');
   const r = await importKerasModel(resolve(file));
   let normalization: Normalization;
   if (scale === 'standard') {

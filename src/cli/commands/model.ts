@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { buildModel } from '../../models/index.ts';
-import { formatSummary, modelSummary } from '../../models/summary.ts';
 import { UserError } from '../../util/errors.ts';
 import { emit, globals, parse, useBackend } from '../context.ts';
 
@@ -17,6 +15,8 @@ export function register(program: Command): void {
       if (o.pooling && !['avg', 'max', 'none'].includes(o.pooling)) throw new UserError(`--pooling must be avg, max or none, got '${o.pooling}'`);
       // Building is enough to count parameters; the cpu backend avoids initialising anything heavier.
       await useBackend({ ...g, backend: g.backend === 'auto' ? 'cpu' : g.backend });
+      const { buildModel } = await import('../../models/index.ts');
+      const { formatSummary, modelSummary } = await import('../../models/summary.ts');
       const m = await buildModel(name, {
         includeTop: Boolean(o.includeTop),
         inputShape: o.inputSize ? [o.inputSize, o.inputSize, 3] : undefined,

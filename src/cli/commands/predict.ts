@@ -1,10 +1,5 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { CLASS_NAMES } from '../../data/source.ts';
-import { modelInputShape, normalizationFor } from '../../data/preprocess.ts';
-import { predictImage } from '../../evaluate/image_input.ts';
-import { loadModel, readModelMetadata } from '../../store/model_io.ts';
-import { UserError, asUserError } from '../../util/errors.ts';
+import { asUserError } from '../../util/errors.ts';
 import { emit, globals, parse, say, useBackend } from '../context.ts';
 
 export interface Prediction {
@@ -20,19 +15,12 @@ export function register(program: Command): void {
     .action(async (dir: string, images: string[], o: { top: number }, cmd: Command) => {
       const g = globals(cmd);
       await useBackend(g, { inference: true });
-      const meta = readModelMetadata(resolve(dir));
-      if (meta.inputScale === 'standard' && !meta.normalization) throw new UserError(`${dir}: the model expects standardised inputs but records no mean/std`);
-      const norm = normalizationFor(meta);
-      const model = await loadModel(resolve(dir));
-      modelInputShape(model); // an input shape images cannot be fitted to fails here once, not once per image
+      const { openClassifier } = await import('../../evaluate/classify.ts');
+      const classifier = await openClassifier(dir);
       const results: Prediction[] = [];
       for (const image of images) {
         try {
-          const probs = await predictImage(model, image, norm);
-          const top = Array.from(probs, (p, c) => ({ className: CLASS_NAMES[c] ?? String(c), probability: p }))
-            .sort((a, b) => b.probability - a.probability)
-            .slice(0, o.top);
-          results.push({ image, top });
+          results.push({ image, top: await classifier.classify(image, o.top) });
         } catch (err) {
           // One clear line per bad file; the others are still predicted.
           const user = asUserError(err);
@@ -41,7 +29,7 @@ export function register(program: Command): void {
           if (!g.json) say(`fmnist: ${user.message}`);
         }
       }
-      model.dispose();
+      classifier.dispose();
       // Nothing predicted (every file bad): the error lines say it all, no empty result line.
       if (g.json || results.some((r) => r.top)) emit(g, results, () => results.filter((r) => r.top).map((r) => `${r.image}: ${r.top!.map((t) => `${t.className} ${(t.probability * 100).toFixed(1)}%`).join(', ')}`).join('\n'));
       // A bad image is a user error: exit 2, as every other command reports one.

@@ -1,18 +1,11 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { type ConfigLayer, baseInputSize, mergeConfig, readConfigFile, settingsGiven } from '../../config.ts';
-import { loadFashionMnist } from '../../data/dataset.ts';
-import { RECIPES, recipeSettings } from '../../recipes.ts';
-import { RUN_FILES, TRAIN_ROOT, hasCheckpoint, latestUnfinished, newRunDir, readRunJson, runFile } from '../../train/run_folder.ts';
-import { setPrecision } from '../../backend/select.ts';
-import { lockFolder } from '../../util/folder_lock.ts';
-import type { TrainResult } from '../../train/types.ts';
-import { train } from '../../train/train.ts';
+import { baseInputSize } from '../../config.ts';
+import { RECIPES } from '../../recipes.ts';
+import { TRAIN_ROOT, runFile } from '../../train/run_files.ts';
 import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
 import { formatDuration } from '../../util/progress.ts';
 import { DB_HELP, type GlobalOptions, emit, globals, parse, say, useBackend } from '../context.ts';
-import { openRecorder } from '../recorder.ts';
 
 /** The options of every command that trains one run (train, transfer). */
 export function trainOptions(cmd: Command): Command {
@@ -65,6 +58,7 @@ export function register(program: Command): void {
  * --precision existed were fp32), so its epochs all compute alike; asking for another is refused.
  */
 async function keepRecordedPrecision(g: GlobalOptions, running: string, outDir: string): Promise<void> {
+  const { readRunJson } = await import('../../train/run_folder.ts');
   const run = readRunJson(outDir);
   if (!run) return;
   const made = run.precision === 'bf16' ? 'bf16' : 'fp32';
@@ -72,48 +66,34 @@ async function keepRecordedPrecision(g: GlobalOptions, running: string, outDir: 
   if (g.precisionGiven && g.precision !== 'auto') {
     throw new UserError(`${outDir}: the run was made in ${made}, not ${running}; resume it with --precision ${made} (or start a new run in another folder)`);
   }
+  const { setPrecision } = await import('../../backend/select.ts');
   const info = await setPrecision(made);
   say(`resuming in ${info.precision} as the run was made (${info.precisionWhy})`);
 }
 
-/** Merge defaults ← --config ← flags, then train one run (new, or resumed with --resume) and print the result. */
+/** Merge defaults ← recipe ← --config ← flags, then train one run (new, or resumed with --resume) and print the result. */
 export async function runTraining(o: Record<string, unknown>, cmd: Command, extra: Record<string, unknown>): Promise<void> {
   const g = globals(cmd);
-  // defaults ← recipe ← --config file ← flags: the recipe's settings count as given (a resumed run must match them).
-  const layers: ConfigLayer[] = [
-    { origin: `recipe ${String(o.recipe)}`, settings: o.recipe ? recipeSettings(String(o.recipe)) : undefined },
-    { origin: String(o.config), settings: o.config ? readConfigFile(String(o.config)) : undefined },
-    { origin: 'flags', settings: { ...trainFlags(o, cmd), ...extra } },
-  ];
-  const config = mergeConfig(...layers);
-  let chosen = o.out ? resolve(String(o.out)) : undefined;
-  if (o.resume && !chosen) {
-    chosen = latestUnfinished(TRAIN_ROOT);
-    if (!chosen) throw new UserError(`--resume: no unfinished run under ${TRAIN_ROOT}; pass --out DIR`);
-  }
-  const outDir = chosen ?? newRunDir(config.base ? config.base.replace(/^.*[\\/]/, '').replace(/[^\w.-]+/g, '_') : config.model, TRAIN_ROOT);
-  if (o.resume && !hasCheckpoint(outDir)) throw new UserError(`--resume: ${outDir} has no ${RUN_FILES.checkpoint}; start it without --resume`);
-
-  // The folder's writer lock first, before the backend and the data: a second writer is refused at once.
-  const lock = lockFolder(outDir, 'train');
-  let result: TrainResult;
-  try {
-    const info = await useBackend(g);
-    if (o.resume) await keepRecordedPrecision(g, info.precision, outDir);
-    const data = loadFashionMnist({ dataDir: g.dataDir });
-    const signal = interruptOnSignals(say);
-    const recorder = await openRecorder(o.db as string | undefined, 'train');
-    result = await train({
-      // Resuming continues the run as it was made: what the file and flags set must agree with it, the rest comes from it.
-      config, given: settingsGiven(...layers), outDir, resume: Boolean(o.resume), data, progress: !g.json, recorder, signal, lock,
-      onStart: (run) => say(
-        run.finished ? `${outDir} holds a finished run (${run.resumedAfter} epoch${run.resumedAfter === 1 ? "" : "s"}): nothing to resume, nothing changed`
-          : `${run.resumedAfter !== undefined ? `resuming after epoch ${run.resumedAfter}` : 'training'} ${run.config.base ? `${run.config.base} (${run.config.mode}, ${baseInputSize(run.config)}x${baseInputSize(run.config)})` : run.config.model} → ${outDir}`,
-      ),
-    });
-  } finally {
-    lock.release();
-  }
+  const info = await useBackend(g);
+  const { trainRun } = await import('../../train/run.ts');
+  const result = await trainRun({
+    recipe: o.recipe as string | undefined,
+    configFile: o.config as string | undefined,
+    settings: { ...trainFlags(o, cmd), ...extra },
+    settingsOrigin: 'flags',
+    outDir: o.out as string | undefined,
+    resume: Boolean(o.resume),
+    dataDir: g.dataDir,
+    db: o.db as string | undefined,
+    progress: !g.json,
+    signal: interruptOnSignals(say),
+    beforeData: async (outDir) => { if (o.resume) await keepRecordedPrecision(g, info.precision, outDir); },
+    onStart: (run) => say(
+      run.finished ? `${run.outDir} holds a finished run (${run.resumedAfter} epoch${run.resumedAfter === 1 ? '' : 's'}): nothing to resume, nothing changed`
+        : `${run.resumedAfter !== undefined ? `resuming after epoch ${run.resumedAfter}` : 'training'} ${run.config.base ? `${run.config.base} (${run.config.mode}, ${baseInputSize(run.config)}x${baseInputSize(run.config)})` : run.config.model} → ${run.outDir}`,
+    ),
+  });
+  const outDir = result.outDir;
   emit(g, result, () => {
     const f = result.final;
     const per = result.epochs.map((e) => e.seconds);

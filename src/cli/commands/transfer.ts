@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { MODEL_NAMES } from '../../config.ts';
 import { UserError } from '../../util/errors.ts';
-import { loadFashionMnist } from '../../data/dataset.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
 import { emit, globals, parse, say, useBackend } from '../context.ts';
 import { openRecorder } from '../recorder.ts';
@@ -59,6 +58,7 @@ async function ablation(o: Record<string, unknown>, cmd: Command): Promise<void>
   }).filter(([, v]) => v !== undefined));
   const outDir = resolve(String(o.out ?? 'runs/ablation'));
   await useBackend(g);
+  const { loadFashionMnist } = await import('../../data/dataset.ts');
   const data = loadFashionMnist({ dataDir: g.dataDir });
   const signal = interruptOnSignals(say);
   const rows = await runAblation({
