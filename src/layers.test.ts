@@ -30,6 +30,7 @@ export const LAYERS: string[][] = [
   ['report'],
   ['pipeline', 'bench'],
   ['web'],
+  ['api'],
   ['cli'],
 ];
 

@@ -7,6 +7,7 @@ import type { BackendInfo } from '../backend/select.ts';
 import { BACKENDS, type BackendName } from '../backend/names.ts';
 import { parsePrecision, type PrecisionSetting } from '../backend/precision.ts';
 import { DB_ENV, DEFAULT_DB } from '../store/run_store.ts';
+import { RELEASED, releasedModelDir } from '../store/released.ts';
 import { UserError } from '../util/errors.ts';
 
 export interface GlobalOptions {
@@ -84,3 +85,11 @@ export const parse = {
     };
   },
 };
+
+/** The model folder a scoring command reads: a released model's (--model NAME) or the run folder given. */
+export function modelDir(dir: string | undefined, model?: string): string {
+  if (model !== undefined && dir !== undefined) throw new UserError(`give a run folder or --model ${model}, not both`);
+  if (model !== undefined) return releasedModelDir(model);
+  if (dir === undefined) throw new UserError(`give a run folder (e.g. runs/train/…) or --model NAME (${Object.keys(RELEASED).join(', ')})`);
+  return dir;
+}

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { asUserError } from '../../util/errors.ts';
-import { emit, globals, parse, say, useBackend } from '../context.ts';
+import { RELEASED } from '../../store/released.ts';
+import { UserError, asUserError } from '../../util/errors.ts';
+import { emit, globals, modelDir, parse, say, useBackend } from '../context.ts';
 
 export interface Prediction {
   image: string;
@@ -9,10 +10,13 @@ export interface Prediction {
 }
 
 export function register(program: Command): void {
-  program.command('predict <dir> <images...>')
+  program.command('predict <inputs...>')
     .description('classify PNG/JPEG images (any size, colour or alpha) with a saved model')
+    .option('--model <name>', `a released model (${Object.keys(RELEASED).join(', ')}): then every argument is an image; else the first is a run folder`)
     .option('--top <k>', 'how many classes to show', parse.int('--top', 1), 3)
-    .action(async (dir: string, images: string[], o: { top: number }, cmd: Command) => {
+    .action(async (inputs: string[], o: { model?: string; top: number }, cmd: Command) => {
+      const [dir, images] = o.model ? [modelDir(undefined, o.model), inputs] : [modelDir(inputs[0]), inputs.slice(1)];
+      if (!images.length) throw new UserError('predict: give the images to classify (after the run folder, or with --model NAME)');
       const g = globals(cmd);
       await useBackend(g, { inference: true });
       const { openClassifier } = await import('../../evaluate/classify.ts');
