@@ -53,6 +53,9 @@ export interface JobResult {
   reused?: boolean;
 }
 
+/** The time a run's epochs took (s): a run recorded after the fact without run.json timings. */
+const trainingSeconds = (epochs: EpochMetrics[]): number => epochs.reduce((s, m) => s + m.seconds, 0);
+
 /** The validation accuracy of each epoch, the value pruners compare. */
 export const objectiveOf = (m: EpochMetrics): number => m.valAcc ?? NaN;
 
@@ -159,6 +162,10 @@ export class JobRunner {
     const id = store.startRun({ kind: job.kind, group: job.group, name: job.name, outDir: job.outDir, config: job.config, meta: runMetaOf(runJson) });
     for (const m of epochs) store.appendEpoch(id, m);
     const metrics = final ? (Object.fromEntries(Object.entries(final).filter(([, v]) => v !== undefined)) as Record<string, number>) : undefined;
-    store.finishRun(id, status, { metrics, ...(existsSync(runFile(job.outDir, 'model')) ? { artifacts: { model: runFile(job.outDir, 'model'), run: runFile(job.outDir, 'run') } } : {}) });
+    // Its training time, not the instant of recording (which would say 0 s).
+    const seconds = runJson.timings?.totalSeconds ?? trainingSeconds(epochs);
+    const artifacts = existsSync(runFile(job.outDir, 'model'))
+      ? { artifacts: { model: runFile(job.outDir, 'model'), run: runFile(job.outDir, 'run') } } : {};
+    store.finishRun(id, status, { metrics, seconds, ...artifacts });
   }
 }

@@ -6,108 +6,52 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { findDataDir } from '../data/source.ts';
 import { packageVersion } from '../train/run_folder.ts';
-import { QUEUE_NAME, redact, redisConnection } from './remote.ts';
+import { QUEUE_NAME } from './remote.ts';
+import { redact, redisConnection } from './redis.ts';
+import {
+  exitWithin, killAll, runsIn, skipWithoutRedis as skip, spawnCli, TestRedis, waitFor, type Cli,
+} from './testing.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/fmnist.js');
-const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-const skip = haveRedis ? false : 'redis-server is not installed (apt-get install redis-server, or run scripts/setup.js as root)';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir = '';
 let url = '';
-let redisProc: ChildProcess | undefined;
-const procs: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+let redis: TestRedis | undefined;
+const procs: Cli[] = [];
 
 before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'fmnist-remote-'));
-  const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  redisProc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  url = `redis://:${password}@127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => { /* not up yet: retried below */ });
-  for (let i = 0; ; i++) {
-    try { await client.connect(); await client.ping(); break; } catch (err) {
-      if (i > 50) throw err;
-      client.disconnect();
-      await sleep(100);
-    }
-  }
-  client.disconnect();
+  redis = await TestRedis.start(join(dir, 'redis'));
+  url = redis.url;
 });
 
 after(async () => {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  redisProc?.kill('SIGTERM');
-  await sleep(200);
+  await killAll(procs);
+  await redis?.kill();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface WorkerProc { proc: ChildProcess; log: () => string }
-
-function startWorker(name: string, dataDir?: string): WorkerProc {
-  let out = '';
-  const proc = spawn(process.execPath, [bin, '--threads', '1', ...(dataDir ? ['--data-dir', dataDir] : []), 'worker', '--redis', url, '--work', join(dir, name), '--stall-seconds', '3'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (b) => { out += b; });
-  proc.stderr!.on('data', (b) => { out += b; });
-  procs.push(proc);
-  return { proc, log: () => out };
+function startWorker(name: string, dataDir?: string): Cli {
+  const data = dataDir ? ['--data-dir', dataDir] : [];
+  return spawnCli([...data, 'worker', '--redis', url, '--work', join(dir, name), '--stall-seconds', '3'], procs);
 }
 
-async function stopWorker(w: WorkerProc): Promise<void> {
-  if (w.proc.exitCode !== null || w.proc.signalCode !== null) return;
-  const done = new Promise((r) => w.proc.once('exit', r));
-  w.proc.kill('SIGKILL');
-  await done;
-}
+const stopWorker = (w: Cli) => killAll([w]);
 
 function tune(out: string, db: string, trials: number, extra: string[] = []): { proc: ChildProcess; done: Promise<{ code: number | null; out: string }> } {
-  let text = '';
-  const proc = spawn(process.execPath, [bin, '--threads', '1', 'tune', '--redis', url, '--strategy', 'random', '--trials', String(trials), '--epochs', '1', '--limit', '300', '--no-final', '--out', out, '--db', db, ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (b) => { text += b; });
-  proc.stderr!.on('data', (b) => { text += b; });
-  procs.push(proc);
-  return { proc, done: new Promise((r) => proc.on('exit', (code) => r({ code, out: text }))) };
+  const cli = spawnCli(['tune', '--redis', url, '--strategy', 'random', '--trials', String(trials), '--epochs', '1',
+    '--limit', '300', '--no-final', '--out', out, '--db', db, ...extra], procs);
+  return { proc: cli.proc, done: cli.exited };
 }
-
-function runsIn(db: string): { name: string; status: string; group: string }[] {
-  const r = spawnSync(process.execPath, [bin, 'runs', 'list', '--json', '--db', db], { cwd: root, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as { name: string; status: string; group: string }[];
-}
-
-const waitFor = async (what: string, check: () => boolean, ms = 60_000) => {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-};
 
 const startedCounts = (logs: string) => {
   const counts = new Map<string, number>();
@@ -122,7 +66,9 @@ test('the Redis URL is checked and its password never printed', () => {
   assert.equal(redact('redis://user:secret@h:1'), 'redis://user:***@h:1');
 });
 
-test('6 trials on 3 workers: every trial recorded exactly once, its model back in the study folder', { skip, timeout: 180_000 }, async () => {
+test(
+  '6 trials on 3 workers: every trial recorded exactly once, its model back in the study folder',
+  { skip, timeout: 180_000 }, async () => {
   const workers = ['a', 'b', 'c'].map((n) => startWorker(`six-${n}`));
   try {
     const out = join(dir, 'six');
@@ -133,6 +79,13 @@ test('6 trials on 3 workers: every trial recorded exactly once, its model back i
     assert.equal(runs.length, 6);
     assert.deepEqual(runs.map((x) => x.name).sort(), ['trial-000', 'trial-001', 'trial-002', 'trial-003', 'trial-004', 'trial-005']);
     assert.ok(runs.every((x) => x.status === 'done'), JSON.stringify(runs.map((x) => x.status)));
+    // Each remote trial's own training time, as run.json has it (it was 0 s: the instant of recording).
+    for (const x of runs) {
+      const run = JSON.parse(readFileSync(join(x.outDir, 'run.json'), 'utf8')) as { timings: { totalSeconds: number } };
+      const want = run.timings.totalSeconds;
+      const said = `${x.name}: ${x.seconds} s in the store, ${want} s in run.json`;
+      assert.ok(x.seconds! > 0 && Math.abs(x.seconds! - want) < 1e-6, said);
+    }
     for (let i = 0; i < 6; i++) assert.ok(existsSync(join(out, 'trials', `trial-00${i}`, 'weights.bin')), `trial ${i} has its weights`);
     const state = JSON.parse(readFileSync(join(out, 'tune.json'), 'utf8')) as { trials: { state: string }[] };
     assert.equal(state.trials.length, 6);
@@ -152,7 +105,9 @@ test('6 trials on 3 workers: every trial recorded exactly once, its model back i
   }
 });
 
-test('a worker killed with kill -9 during a trial: another worker runs that trial again, each recorded once', { skip, timeout: 180_000 }, async () => {
+test(
+  'a worker killed with kill -9 during a trial: another worker runs that trial again, each recorded once',
+  { skip, timeout: 180_000 }, async () => {
   const a = startWorker('kill-a');
   const b = startWorker('kill-b');
   try {
@@ -173,7 +128,9 @@ test('a worker killed with kill -9 during a trial: another worker runs that tria
   }
 });
 
-test('a coordinator killed and rerun collects the trials that finished meanwhile and trains none again', { skip, timeout: 180_000 }, async () => {
+test(
+  'a coordinator killed and rerun collects the trials that finished meanwhile and trains none again',
+  { skip, timeout: 180_000 }, async () => {
   const w = startWorker('restart');
   try {
     const out = join(dir, 'restart');
@@ -195,7 +152,9 @@ test('a coordinator killed and rerun collects the trials that finished meanwhile
   }
 });
 
-test('a job made with other data, and a malformed payload, are refused with the reason, once, and the worker goes on', { skip, timeout: 120_000 }, async () => {
+test(
+  'a job made with other data, and a malformed payload, are refused with the reason, once, and the worker goes on',
+  { skip, timeout: 120_000 }, async () => {
   const w = startWorker('refuse');
   const connection = redisConnection(url);
   const queue = new Queue(QUEUE_NAME, { connection });
@@ -228,7 +187,9 @@ test('a job made with other data, and a malformed payload, are refused with the 
   }
 });
 
-test('a worker with other data refuses the job with the reason and the coordinator stops with it', { skip, timeout: 120_000 }, async () => {
+test(
+  'a worker with other data refuses the job with the reason and the coordinator stops with it',
+  { skip, timeout: 120_000 }, async () => {
   // The official files with one test label changed.
   const official = findDataDir().dir;
   const other = join(dir, 'other-data');
@@ -250,5 +211,55 @@ test('a worker with other data refuses the job with the reason and the coordinat
     assert.equal(w.proc.exitCode, null, 'the worker is still running');
   } finally {
     await stopWorker(w);
+  }
+});
+
+test(
+  'Redis away longer than --redis-wait: the coordinator exits 2 with one line (not as interrupted); a rerun finishes',
+  { skip, timeout: 120_000 }, async () => {
+  // Its own Redis, with persistence: the jobs queued before it went are still there when it is back.
+  const own = await TestRedis.start(join(dir, 'redis-wait'), { persist: true });
+  const out = join(dir, 'wait');
+  const db = join(dir, 'wait.db');
+  const args = ['tune', '--redis', own.url, '--redis-wait', '3', '--strategy', 'random', '--trials', '2',
+    '--epochs', '1', '--limit', '300', '--no-final', '--out', out, '--db', db];
+  try {
+    const first = spawnCli(args, procs);
+    await waitFor('the trials to be queued', () => /trials go to the fmnist workers/.test(first.log()), 30_000);
+    await own.kill();
+    const r = await exitWithin(first, 30_000);
+    assert.equal(r.code, 2, r.out);
+    const last = r.out.trim().split('\n').at(-1)!;
+    assert.match(last, /^fmnist: Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ has been unreachable for over 3 s \(/);
+    assert.match(last, /: stopped; /);
+    assert.match(last, /rerun the same command/);
+    assert.doesNotMatch(r.out, /interrupted|stopping after this batch|\n\s+at /);
+    await own.launch({ persist: true });
+    const w = spawnCli(['worker', '--redis', own.url, '--work', join(dir, 'wait-worker')], procs);
+    const again = await exitWithin(spawnCli(args, procs), 90_000);
+    assert.equal(again.code, 0, again.out);
+    assert.deepEqual(runsIn(db).map((x) => `${x.name} ${x.status}`).sort(), ['trial-000 done', 'trial-001 done']);
+    await killAll([w]);
+  } finally {
+    await own.kill();
+  }
+});
+
+test(
+  'a coordinator interrupted while Redis is away exits at once, as interrupted (not waiting to close politely)',
+  { skip, timeout: 60_000 }, async () => {
+  const own = await TestRedis.start(join(dir, 'redis-int'));
+  try {
+    const t = spawnCli(['tune', '--redis', own.url, '--strategy', 'random', '--trials', '2', '--epochs', '1',
+      '--limit', '300', '--no-final', '--out', join(dir, 'int'), '--db', join(dir, 'int.db')], procs);
+    await waitFor('the study to start', () => /tuning:/.test(t.log()), 30_000);
+    await own.kill();
+    await waitFor('the coordinator to notice', () => /redis: (unreachable|connect ECONNREFUSED)/.test(t.log()), 15_000);
+    t.proc.kill('SIGTERM');
+    const r = await exitWithin(t, 10_000);
+    assert.equal(r.code, 130, r.out);
+    assert.match(r.out, /interrupted with 0 trials finished; rerun the same command/);
+  } finally {
+    await own.kill();
   }
 });

@@ -13,6 +13,12 @@
  *
  * Pruning: epochs reach the coordinator as job progress (QueueEvents); `publish` writes each
  * trial's curve into a Redis hash per study that running trials read every few seconds.
+ *
+ * Redis going away: the coordinator does not rely on events alone but reads each job's state every
+ * few seconds, so a job Redis lost (restarted without persistence, evicted) is queued again, and a
+ * result lost before it was collected is trained again (a worker that still has the finished folder
+ * returns it at once). While Redis is unreachable it waits, up to --redis-wait seconds (RedisWatch in
+ * redis.ts), then stops with exit 2; finished runs are saved, so a rerun continues.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -29,46 +35,22 @@ import { UserError } from '../util/errors.ts';
 import { Interrupted } from '../util/interrupt.ts';
 import type { PeerCurve } from '../search/types.ts';
 import { JobRunner, type Job, type JobResult, type RunJobOptions } from './job.ts';
+import {
+  isConnectionError, probeRedis, redact, redisConnection, RedisWatch, REDIS_WAIT_SECONDS, withTimeout,
+} from './redis.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export const QUEUE_NAME = 'fmnist-jobs';
-export const REDIS_ENV = 'FMNIST_REDIS';
 /** Run folders up to this size travel in the job's return value (through Redis); larger ones need --artifacts. */
 export const INLINE_LIMIT = 32 * 1024 * 1024;
 /** Redis key of a study's live trial curves (a hash: trial number → PeerCurve JSON). */
 export const peersKey = (group: string) => `fmnist:peers:${group}`;
-
-/** BullMQ connection options for a redis:// or rediss:// (TLS) URL, with user/password and db. */
-export function redisConnection(url: string): { url: string; maxRetriesPerRequest: null } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UserError(`--redis: not a URL: '${redact(url)}' (use redis://:PASSWORD@HOST:PORT or rediss:// for TLS)`);
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new UserError(`--redis: use a redis:// or rediss:// URL, got '${u.protocol}'`);
-  return { url, maxRetriesPerRequest: null };
-}
-
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
-
-/** One connection attempt with a time limit: a wrong host, port or password is one clear message instead of endless reconnecting. */
-export async function probeRedis(url: string, timeoutMs = 10_000): Promise<void> {
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  let why = '';
-  probe.on('error', (e: Error) => { why ||= e.message; });
-  try {
-    await probe.connect();
-    await probe.ping();
-  } catch (err) {
-    throw new UserError(`cannot reach Redis at ${redact(url)}: ${why || (err as Error).message} (is it running, and are the host, port and password right?)`);
-  } finally {
-    probe.disconnect();
-  }
-}
+/** How often the coordinator reads a waiting job's state (ms): finds jobs Redis lost and events missed while away. */
+const POLL_MS = 2000;
+/** A Redis call without an answer for this long counts as Redis being away (ms). */
+const CALL_MS = 5000;
+/** How long closing may wait for Redis before the connections are dropped instead (ms). */
+const CLOSE_MS = 2000;
 
 // ---- the payload ------------------------------------------------------------------------------
 
@@ -150,15 +132,25 @@ export interface BullMQOptions {
   slots?: number;
   /** Shared folder for run folders above INLINE_LIMIT. */
   artifacts?: string;
+  /** How long Redis may stay unreachable before the coordinator stops (s, default REDIS_WAIT_SECONDS). */
+  waitSeconds?: number;
   say?: (line: string) => void;
 }
+
+/** A Redis call that got no answer (Redis away): the caller looks again later. */
+const AWAY = Symbol('away');
 
 export class BullMQScheduler implements Scheduler {
   readonly slots: number;
   private readonly epochs = new Map<string, (m: EpochMetrics) => void>();
+  /** Wakes a job's waiting loop early: an event said it finished. */
+  private readonly nudges = new Map<string, () => void>();
   private readonly runner: JobRunner;
   private readonly stores = new Map<string, RunStore>();
+  private readonly watch: RedisWatch;
   private group?: string;
+  /** The connection's last error, to say why Redis is away. */
+  private lastError?: string;
 
   private conn?: { queue: Queue; events: QueueEvents };
   private connecting?: Promise<{ queue: Queue; events: QueueEvents }>;
@@ -167,15 +159,18 @@ export class BullMQScheduler implements Scheduler {
     redisConnection(o.url);
     this.slots = o.slots ?? 8;
     this.runner = new JobRunner(o.data);
+    this.watch = new RedisWatch(o.url, o.waitSeconds ?? REDIS_WAIT_SECONDS, o.say);
   }
 
   /**
    * Connect (once): first a plain probe with a time limit, so a wrong host, port or password is one
-   * clear message instead of BullMQ's endless reconnecting, then the queue and its event stream.
+   * clear message instead of BullMQ's endless reconnecting (it also warns when Redis' settings can
+   * lose jobs), then the queue and its event stream.
    */
   ready(timeoutMs = 10_000): Promise<{ queue: Queue; events: QueueEvents }> {
     this.connecting ??= (async () => {
-      await probeRedis(this.o.url, timeoutMs);
+      const { warning } = await probeRedis(this.o.url, timeoutMs);
+      if (warning) this.o.say?.(warning);
       const connection = redisConnection(this.o.url);
       const queue = new Queue(QUEUE_NAME, { connection });
       const events = new QueueEvents(QUEUE_NAME, { connection });
@@ -183,11 +178,11 @@ export class BullMQScheduler implements Scheduler {
         const m = (data as { epoch?: EpochMetrics } | null)?.epoch;
         if (m && Number.isInteger(m.epoch)) this.epochs.get(jobId)?.(m);
       });
-      // Connection trouble later (Redis restarting) is reported once per kind, not thrown into the event loop.
-      let last = '';
-      const warn = (e: Error) => { if (e.message !== last) this.o.say?.(`redis: ${(last = e.message)}`); };
-      queue.on('error', warn);
-      events.on('error', warn);
+      events.on('completed', ({ jobId }) => this.nudges.get(jobId)?.());
+      events.on('failed', ({ jobId }) => this.nudges.get(jobId)?.());
+      // Connection trouble (Redis restarting) is told by the watch, once; these would repeat it every second.
+      queue.on('error', (e) => { this.lastError = e.message; });
+      events.on('error', () => {});
       await events.waitUntilReady();
       this.conn = { queue, events };
       return this.conn;
@@ -201,36 +196,112 @@ export class BullMQScheduler implements Scheduler {
     if (isFinished(job.outDir)) return this.runner.run({ ...job, prune: undefined });
     const id = jobIdOf(job.group, job.name);
     if (job.kind === 'trial') this.group = job.group;
-    const { queue, events } = await this.ready();
-    let bull = await queue.getJob(id);
-    const state = bull ? await bull.getState() : undefined;
-    if (bull && state === 'failed') {
-      // Failed before (e.g. refused by a worker with other data): the user has fixed it and reruns.
-      await bull.remove();
-      bull = undefined;
-    }
-    if (!bull) {
-      bull = await queue.add(job.kind, payloadOf(job, this.o.data), {
-        jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 2000 },
-        removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 },
-      });
-    }
+    await this.ready();
     if (onEpoch) this.epochs.set(id, onEpoch);
     try {
-      const value = await new Promise<RemoteResult>((resolveJob, rejectJob) => {
-        const stop = () => rejectJob(new Interrupted(`${job.name}: no longer waited for (it stays queued; rerun to collect it)`));
-        signal?.addEventListener('abort', stop, { once: true });
-        bull!.waitUntilFinished(events)
-          .then((v: unknown) => resolveJob(v as RemoteResult), rejectJob)
-          .finally(() => signal?.removeEventListener('abort', stop));
-      });
-      return await this.collect(job, value);
+      return await this.collect(job, await this.follow(job, id, signal));
     } catch (err) {
       if (err instanceof Interrupted || err instanceof UserError) throw err;
       throw new UserError(`remote job ${id} failed: ${(err as Error).message}`);
     } finally {
       this.epochs.delete(id);
     }
+  }
+
+  /**
+   * Queue the job and wait for its result, looking at it in Redis every POLL_MS (sooner when an
+   * event says it ended): a job Redis no longer has (it restarted without its data, or evicted it)
+   * is queued again, whether it was waiting, running or finished but not yet collected.
+   */
+  private async follow(job: Job, id: string, signal?: AbortSignal): Promise<RemoteResult> {
+    let seen = false;
+    for (;;) {
+      const r = await this.look(job, id, seen);
+      if (r !== AWAY) {
+        if (r) return r;
+        seen = true;
+      }
+      await this.nap(id, job, signal);
+    }
+  }
+
+  /**
+   * One look at the job in Redis: its result once it has finished; queued (again) when Redis does
+   * not have it. `seen`: an earlier look of this command found it, so a failure now is this run's.
+   */
+  private async look(job: Job, id: string, seen: boolean): Promise<RemoteResult | undefined | typeof AWAY> {
+    const state = await this.call((q) => q.getJobState(id));
+    if (state === AWAY) return AWAY;
+    if (state === 'completed' || state === 'failed') {
+      const bull = await this.call((q) => q.getJob(id));
+      // Gone between the two calls: the next look queues it again.
+      if (bull === AWAY || !bull) return bull === AWAY ? AWAY : undefined;
+      if (state === 'completed') return bull.returnvalue as RemoteResult;
+      if (seen) throw new UserError(`remote job ${id} failed: ${bull.failedReason}`);
+      // Failed before this command ran (e.g. refused by a worker with other data): the user has fixed it and reruns.
+      if ((await this.call(() => bull.remove())) === AWAY) return AWAY;
+    } else if (state !== 'unknown') {
+      return undefined;
+    } else if (seen) {
+      this.o.say?.(`redis: ${id} is no longer in Redis (restarted without its data?): queued again`);
+    }
+    return (await this.add(job, id)) === AWAY ? AWAY : undefined;
+  }
+
+  private add(job: Job, id: string): Promise<unknown | typeof AWAY> {
+    // An id Redis already holds is not added twice, so adding again after a lost answer is safe.
+    return this.call((q) => q.add(job.kind, payloadOf(job, this.o.data), {
+      jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 2000 },
+      removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 },
+    }));
+  }
+
+  /**
+   * One Redis call with a time limit, or AWAY when Redis does not answer (nothing is sent while the
+   * client is reconnecting, so no commands pile up); the watch bounds how long that may last.
+   */
+  private async call<T>(fn: (queue: Queue) => Promise<T>): Promise<T | typeof AWAY> {
+    const { queue } = await this.ready();
+    const client = await queue.client;
+    if (client.status !== 'ready') {
+      this.watch.failed(this.lastError ?? `connection ${client.status}`);
+      return AWAY;
+    }
+    try {
+      const v = await withTimeout(fn(queue), CALL_MS);
+      this.lastError = undefined;
+      this.watch.ok();
+      return v;
+    } catch (err) {
+      // Redis there but refusing (out of memory under noeviction, no permission, …) is no reason to wait.
+      if ((err as Error).name === 'ReplyError' && !isConnectionError(err)) {
+        const why = (err as Error).message.replace(/ script: .*$/s, '');
+        throw new UserError(`Redis at ${redact(this.o.url)} refused a command: ${why}`);
+      }
+      if (!isConnectionError(err)) throw err;
+      this.watch.failed((err as Error).message);
+      return AWAY;
+    }
+  }
+
+  /** Wait POLL_MS, less if an event says the job ended; an abort stops the wait (the job stays queued). */
+  private nap(id: string, job: Job, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolveNap, rejectNap) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.nudges.delete(id);
+        signal?.removeEventListener('abort', stop);
+      };
+      const wake = () => { end(); resolveNap(); };
+      const stop = () => {
+        end();
+        rejectNap(new Interrupted(`${job.name}: no longer waited for (it stays queued; rerun to collect it)`));
+      };
+      const timer = setTimeout(wake, POLL_MS);
+      this.nudges.set(id, wake);
+      if (signal?.aborted) stop();
+      else signal?.addEventListener('abort', stop, { once: true });
+    });
   }
 
   /** Bring a finished job's files into its run folder and record it in the store, once. */
@@ -267,7 +338,8 @@ export class BullMQScheduler implements Scheduler {
     if (store.listRuns({ group: job.group }).some((row) => row.outDir === job.outDir && row.status !== 'running')) return;
     const id = store.startRun({ kind: job.kind, group: job.group, name: job.name, outDir: job.outDir, config: job.config, meta: { remote: true } });
     for (const m of r.epochs) store.appendEpoch(id, m);
-    store.finishRun(id, r.status === 'pruned' ? 'pruned' : r.status === 'failed' ? 'failed' : 'done', { error: r.error });
+    const status = r.status === 'pruned' ? 'pruned' : r.status === 'failed' ? 'failed' : 'done';
+    store.finishRun(id, status, { error: r.error, seconds: r.seconds });
   }
 
   publish(curve: PeerCurve): void {
@@ -277,7 +349,8 @@ export class BullMQScheduler implements Scheduler {
         if (!this.conn) return;
         const client = (await this.conn.queue.client) as unknown as Redis;
         // A curve carries no study id: it goes to the study whose trials this coordinator last sent.
-        if (!this.group) return;
+        // Nothing is sent while Redis is away: the next curve of the trial carries the same values and more.
+        if (!this.group || client.status !== 'ready') return;
         await client.hset(peersKey(this.group), String(curve.number), JSON.stringify(curve));
         await client.expire(peersKey(this.group), 7 * 24 * 3600);
       } catch { /* pruning then uses the snapshot sent with the job */ }
@@ -287,10 +360,12 @@ export class BullMQScheduler implements Scheduler {
   async close(): Promise<void> {
     this.runner.close();
     for (const s of this.stores.values()) s.close();
-    if (this.conn) {
-      await this.conn.events.close();
-      await this.conn.queue.close();
-    }
+    if (!this.conn) return;
+    const { queue, events } = this.conn;
+    // Closing must not wait on an unreachable Redis: after CLOSE_MS the connections are dropped instead.
+    await withTimeout(Promise.all([events.close(), queue.close()]), CLOSE_MS).catch(async () => {
+      await Promise.allSettled([events.disconnect(), queue.disconnect()]);
+    });
   }
 }
 

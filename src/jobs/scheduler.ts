@@ -20,7 +20,7 @@
  * chooses between them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { moduleExecArgv, siblingModule } from '../util/module_file.ts';
 import { currentBackend, type BackendInfo, type BackendName } from '../backend/select.ts';
 import type { Precision } from '../backend/precision.ts';
 import type { FashionMnist } from '../data/dataset.ts';
@@ -70,8 +70,11 @@ export interface SchedulerChoice {
   /** The backend workers start, with its threads shared between them (default: the one this process started). */
   backend?: BackendInfo;
   /** Send jobs to a BullMQ queue on Redis instead (remote.ts); `parallel` is then the jobs queued at once. */
-  remote?: { url: string; artifacts?: string; say?: (line: string) => void };
+  remote?: RemoteChoice;
 }
+
+/** Where remote jobs go: the Redis URL, the shared artifacts folder, how long Redis may stay away (s). */
+export interface RemoteChoice { url: string; artifacts?: string; waitSeconds?: number; say?: (line: string) => void }
 
 /**
  * The scheduler for `parallel` jobs at once. The one thread rule: workers start the backend this
@@ -84,7 +87,7 @@ export interface SchedulerChoice {
  * per hour of one two-thread process.
  */
 export function makeScheduler(o: SchedulerChoice): Scheduler {
-  if (o.remote) return new BullMQScheduler({ url: o.remote.url, data: o.data, slots: o.parallel > 1 ? o.parallel : 8, artifacts: o.remote.artifacts, say: o.remote.say });
+  if (o.remote) return new BullMQScheduler({ ...o.remote, data: o.data, slots: o.parallel > 1 ? o.parallel : 8 });
   const backend = o.backend ?? currentBackend();
   if (o.parallel <= 1 || !backend) return new InProcessScheduler(o.data);
   return new ProcessPoolScheduler({ size: o.parallel, threads: backend.threads, backend: backend.name, precision: backend.precision, dataDir: o.dataDir });
@@ -228,10 +231,9 @@ export class ProcessPoolScheduler implements Scheduler {
   }
 
   private spawn(): Worker {
-    const entry = this.o.entry ?? fileURLToPath(new URL('./worker_entry.ts', import.meta.url));
+    const entry = this.o.entry ?? siblingModule(import.meta.url, './worker_entry');
     const child = fork(entry, [], {
-      // tsx by absolute URL, so workers start whatever the current directory is.
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv: moduleExecArgv(import.meta.url),
       env: {
         ...process.env,
         FMNIST_THREADS: String(this.threadsPerWorker),

@@ -66,6 +66,18 @@ test('resuming a folder continues its run (one folder, one run), epochs are not 
   rmSync(dir, { recursive: true });
 });
 
+test(
+  'a run recorded after the fact (remote, or found finished) keeps its own training time, not the instant of recording',
+  () => {
+  const dir = tmp();
+  const store = RunStore.open(join(dir, 'db.sqlite'));
+  const id = store.startRun({ kind: 'trial', outDir: '/x/remote', config, meta: { remote: true } });
+  store.finishRun(id, 'done', { seconds: 12.5 });
+  assert.equal(store.getRun(id).seconds, 12.5);
+  store.close();
+  rmSync(dir, { recursive: true });
+});
+
 test('a run whose process is killed shows as interrupted, never as done', async () => {
   const dir = tmp();
   const db = join(dir, 'db.sqlite');

@@ -81,6 +81,14 @@ export interface RunRow {
   seconds: number | null;
 }
 
+/** How a run ended; `seconds` overrides the time since its row was started (see finishRun). */
+export interface RunEnd {
+  metrics?: Record<string, number>;
+  error?: string;
+  artifacts?: Record<string, string>;
+  seconds?: number;
+}
+
 export interface RunDetail extends RunRow {
   meta: Record<string, unknown>;
   epochs: EpochMetrics[];
@@ -227,18 +235,23 @@ export class RunStore {
     }).immediate());
   }
 
-  finishRun(runId: number, status: RunStatus, r: { metrics?: Record<string, number>; error?: string; artifacts?: Record<string, string> }): void {
+  /**
+   * Record a run's end. Its time is `seconds` when given — the training time of a run recorded
+   * after the fact (trained by a remote worker, or found finished in its folder) — else the time
+   * since the row was started.
+   */
+  finishRun(runId: number, status: RunStatus, r: RunEnd): void {
     this.guard(() => this.finishRunNow(runId, status, r));
   }
 
-  private finishRunNow(runId: number, status: RunStatus, r: { metrics?: Record<string, number>; error?: string; artifacts?: Record<string, string> }): void {
+  private finishRunNow(runId: number, status: RunStatus, r: RunEnd): void {
     const now = new Date();
     const row = this.db.prepare(`SELECT started_at FROM runs WHERE id = ?`).get(runId) as { started_at: string } | undefined;
     if (!row) throw new Error(`run ${runId} is not in ${this.path}`);
     this.db.prepare(
       `UPDATE runs SET status = ?, final_metrics = ?, artifacts = ?, error = ?, finished_at = ?, updated_at = ?, seconds = ? WHERE id = ?`,
     ).run(status, r.metrics ? JSON.stringify(r.metrics) : null, r.artifacts ? JSON.stringify(r.artifacts) : null, r.error ?? null,
-      now.toISOString(), now.toISOString(), (now.getTime() - Date.parse(row.started_at)) / 1000, runId);
+      now.toISOString(), now.toISOString(), r.seconds ?? (now.getTime() - Date.parse(row.started_at)) / 1000, runId);
   }
 
   /** 'running' rows whose process is gone (on this host). */

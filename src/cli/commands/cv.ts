@@ -4,7 +4,8 @@ import { loadFashionMnist } from '../../data/dataset.ts';
 import { defaultDbPath } from '../../store/run_store.ts';
 import { cvConfigs, flattersFolds, formatCv, runCv } from '../../tune/cv.ts';
 import { makeScheduler } from '../../jobs/scheduler.ts';
-import { BullMQScheduler, REDIS_ENV, redact } from '../../jobs/remote.ts';
+import { BullMQScheduler } from '../../jobs/remote.ts';
+import { REDIS_ENV, REDIS_WAIT_HELP, REDIS_WAIT_SECONDS, redact } from '../../jobs/redis.ts';
 import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
 import { DB_HELP, emit, globals, parse, say, useBackend } from '../context.ts';
@@ -22,6 +23,7 @@ export function register(program: Command): void {
     .option('--parallel <p>', 'fold runs at once, each in its own process with threads/P threads', parse.int('--parallel', 1), 1)
     .option('--redis <url>', `send the folds to fmnist workers through BullMQ on Redis (env ${REDIS_ENV})`)
     .option('--artifacts <dir>', 'with --redis: shared folder for run folders too big to return through Redis')
+    .option('--redis-wait <s>', REDIS_WAIT_HELP, parse.int('--redis-wait', 1), REDIS_WAIT_SECONDS)
     .option('--out <dir>', 'output folder (default runs/cv/LABEL or runs/cv/A-vs-B)')
     .option('--db <file>', DB_HELP)
     .action(async (o: Record<string, unknown>, cmd: Command) => {
@@ -35,7 +37,9 @@ export function register(program: Command): void {
       await useBackend(g);
       const data = loadFashionMnist({ dataDir: g.dataDir });
       const url = (o.redis as string | undefined) ?? process.env[REDIS_ENV];
-      const scheduler = makeScheduler({ parallel: o.parallel as number, data, dataDir: g.dataDir, remote: url ? { url, artifacts: o.artifacts as string | undefined, say } : undefined });
+      const remote = url
+        ? { url, artifacts: o.artifacts as string | undefined, waitSeconds: o.redisWait as number, say } : undefined;
+      const scheduler = makeScheduler({ parallel: o.parallel as number, data, dataDir: g.dataDir, remote });
       if (scheduler instanceof BullMQScheduler) { await scheduler.ready(); say(`folds go to the fmnist workers on ${redact(url!)}, ${scheduler.slots} queued at a time`); }
       const signal = interruptOnSignals(say);
       let result;

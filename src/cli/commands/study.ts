@@ -7,7 +7,12 @@ import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
 import { DB_HELP, emit, globals, parse, say, useBackend } from '../context.ts';
 import { openRecorder } from '../recorder.ts';
-import { REDIS_ENV } from '../../jobs/remote.ts';
+import { REDIS_ENV, REDIS_WAIT_HELP, REDIS_WAIT_SECONDS } from '../../jobs/redis.ts';
+import type { RemoteChoice } from '../../jobs/scheduler.ts';
+
+interface StudyFlags {
+  profile: string; out?: string; db?: string; parallel?: number; redis?: string; artifacts?: string; redisWait: number;
+}
 
 export function register(program: Command): void {
   program.command('study')
@@ -18,12 +23,16 @@ export function register(program: Command): void {
     .option('--parallel <p>', 'tuning trials and CV folds at once, each in its own process (default: one per core, at most 4; quick 1)', parse.int('--parallel', 1))
     .option('--redis <url>', `run the tuning trials and CV folds on fmnist workers through BullMQ on Redis (env ${REDIS_ENV})`)
     .option('--artifacts <dir>', 'with --redis: shared folder for run folders too big to return through Redis')
-    .action(async (o: { profile: string; out?: string; db?: string; parallel?: number; redis?: string; artifacts?: string }, cmd: Command) => {
+    .option('--redis-wait <s>', REDIS_WAIT_HELP, parse.int('--redis-wait', 1), REDIS_WAIT_SECONDS)
+    .action(async (o: StudyFlags, cmd: Command) => {
       const g = globals(cmd);
       if (!(PROFILE_NAMES as readonly string[]).includes(o.profile)) throw new UserError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got '${o.profile}'`);
       await useBackend(g);
       const signal = interruptOnSignals(say);
       const db = o.db ?? defaultDbPath();
+      const url = o.redis ?? process.env[REDIS_ENV];
+      const remote: RemoteChoice | undefined = url
+        ? { url, artifacts: o.artifacts, waitSeconds: o.redisWait, say } : undefined;
       const result = await runStudy({
         profile: o.profile as Profile,
         outDir: resolve(o.out ?? `out/study-${o.profile}`),
@@ -32,7 +41,7 @@ export function register(program: Command): void {
         recorder: () => openRecorder(db, 'study'),
         db,
         parallel: o.parallel,
-        remote: (o.redis ?? process.env[REDIS_ENV]) ? { url: (o.redis ?? process.env[REDIS_ENV])!, artifacts: o.artifacts, say } : undefined,
+        remote,
         signal,
       });
       // The last line is the HTML report: `npm start` ends by printing where to open it.

@@ -5,7 +5,8 @@ import { recipeSettings } from '../../recipes.ts';
 import { loadFashionMnist } from '../../data/dataset.ts';
 import { defaultDbPath } from '../../store/run_store.ts';
 import { makeScheduler, ProcessPoolScheduler } from '../../jobs/scheduler.ts';
-import { BullMQScheduler, REDIS_ENV, redact } from '../../jobs/remote.ts';
+import { BullMQScheduler } from '../../jobs/remote.ts';
+import { REDIS_ENV, REDIS_WAIT_HELP, REDIS_WAIT_SECONDS, redact } from '../../jobs/redis.ts';
 import { defaultSpace, parseSpace, readSpaceFile } from '../../search/space.ts';
 import { STRATEGIES } from '../../search/strategies/index.ts';
 import { formatParams, formatTrials, runTune } from '../../tune/tune.ts';
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option('--parallel <p>', 'trials at once, each in its own process with threads/P threads (with --redis: trials queued at once, default 8)', parse.int('--parallel', 1), 1)
     .option('--redis <url>', `send the trials to fmnist workers through BullMQ on Redis (env ${REDIS_ENV}): redis://:PASSWORD@HOST:PORT or rediss://`)
     .option('--artifacts <dir>', 'with --redis: shared folder for run folders too big to return through Redis (the workers\' --artifacts)')
+    .option('--redis-wait <s>', REDIS_WAIT_HELP, parse.int('--redis-wait', 1), REDIS_WAIT_SECONDS)
     .option('--no-final', 'skip retraining the best configuration on the whole pool (all training images, or --limit of them) and the one test-set evaluation')
     .option('--out <dir>', 'study folder (default runs/tune/STRATEGY)')
     .option('--db <file>', DB_HELP)
@@ -55,7 +57,9 @@ export function register(program: Command): void {
       const db = (o.db as string | undefined) ?? defaultDbPath();
       const parallel = o.parallel as number;
       const url = (o.redis as string | undefined) ?? process.env[REDIS_ENV];
-      const scheduler = makeScheduler({ parallel, data, dataDir: g.dataDir, remote: url ? { url, artifacts: o.artifacts as string | undefined, say } : undefined });
+      const remote = url
+        ? { url, artifacts: o.artifacts as string | undefined, waitSeconds: o.redisWait as number, say } : undefined;
+      const scheduler = makeScheduler({ parallel, data, dataDir: g.dataDir, remote });
       if (scheduler instanceof BullMQScheduler) { await scheduler.ready(); say(`trials go to the fmnist workers on ${redact(url!)}, ${scheduler.slots} queued at a time`); }
       if (scheduler instanceof ProcessPoolScheduler) say(`${parallel} worker processes, ${scheduler.threadsPerWorker} thread${scheduler.threadsPerWorker === 1 ? '' : 's'} each`);
       const signal = interruptOnSignals(say);

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { probeRedis, REDIS_ENV } from '../../jobs/remote.ts';
+import { probeRedis, REDIS_ENV } from '../../jobs/redis.ts';
 import { startRemoteWorker } from '../../jobs/remote_worker.ts';
 import { UserError } from '../../util/errors.ts';
 import { globals, parse, say } from '../context.ts';
 
 export function register(program: Command): void {
   program.command('worker')
-    .description('take tuning trials, CV folds and refits from a BullMQ queue on Redis (fmnist tune|cv|study --redis) and run them here; stops on Ctrl-C after its jobs')
+    .description('take tuning trials, CV folds and refits from a BullMQ queue on Redis (fmnist tune|cv|study --redis) '
+      + 'and run them here; stops on Ctrl-C or SIGTERM after its running jobs, at once when none runs')
     .option('--redis <url>', `redis://[:PASSWORD@]HOST:PORT or rediss:// for TLS (env ${REDIS_ENV}); never expose Redis publicly`)
     .option('--concurrency <n>', 'jobs at once, each in its own child process', parse.int('--concurrency', 1), 1)
     .option('--work <dir>', 'this worker\'s run folders', 'runs/worker')
@@ -16,8 +17,9 @@ export function register(program: Command): void {
       const g = globals(cmd);
       const url = (o.redis as string | undefined) ?? process.env[REDIS_ENV];
       if (!url) throw new UserError(`fmnist worker needs --redis URL (or ${REDIS_ENV})`);
-      await probeRedis(url);
-      const worker = startRemoteWorker({
+      const { warning } = await probeRedis(url);
+      if (warning) say(warning);
+      const remote = startRemoteWorker({
         url,
         concurrency: o.concurrency as number,
         threads: g.threads ?? 1,
@@ -29,17 +31,20 @@ export function register(program: Command): void {
         stallMs: (o.stallSeconds as number) * 1000,
         say,
       });
-      await worker.waitUntilReady();
-      await new Promise<void>((done) => {
+      // The signals are ours from the start: one that arrives while BullMQ connects stops the worker the same way.
+      const stopped = new Promise<void>((done) => {
         let stopping = false;
         const stop = () => {
           if (stopping) process.exit(130);
           stopping = true;
-          say('worker: stopping after the running jobs (Ctrl-C again to quit now; they run again elsewhere)');
-          void worker.close().then(done);
+          void remote.stop().then(done);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      await remote.worker.waitUntilReady();
+      await stopped;
+      // Stopped: connections BullMQ could not close politely (Redis away) must not keep the process alive.
+      process.exit(0);
     });
 }
