@@ -3,7 +3,7 @@
  * messages), a first connection with a time limit, the server settings that decide whether queued
  * jobs survive (eviction, persistence), and how long Redis may stay away before a coordinator stops.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { UserError } from '../util/errors.ts';
 
 export const REDIS_ENV = 'FMNIST_REDIS';
@@ -57,6 +57,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  * `redisRisks`, or undefined when queued jobs are safe.
  */
 export async function probeRedis(url: string, timeoutMs = 10_000): Promise<{ warning?: string }> {
+  const { Redis } = await import('ioredis'); // loaded on use: `fmnist --help` names REDIS_ENV without it
   const probe = new Redis(url, {
     lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
   });

@@ -4,7 +4,7 @@
  * epoch over 54,000 images ≈ 10 s in one thread), with the whole run's time in `what`.
  */
 import type { TrainConfigInput } from '../config.ts';
-import { BUNDLED_MOBILENET } from '../transfer/ablation.ts';
+import { BUNDLED_MOBILENET } from '../transfer/bundled.ts';
 import type { StrategyName } from '../search/strategies/index.ts';
 
 export const PROFILE_NAMES = ['quick', 'standard', 'full'] as const;

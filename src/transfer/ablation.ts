@@ -10,9 +10,9 @@
  * interrupted ablation resumes where it stopped and a finished one is only re-read. The table goes
  * to `<out>/ablation.json` and `<out>/ablation.md`.
  */
+import { BUNDLED_MOBILENET } from './bundled.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from '../config.ts';
 import type { FashionMnist } from '../data/dataset.ts';
 import type { BasePreprocess } from '../models/bases.ts';
@@ -24,11 +24,6 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { pct } from '../util/format.ts';
 
-/**
- * Keras' own ImageNet MobileNet 0.25 weights file, kept in the repository: the one Keras ImageNet
- * file available offline (ImageNet weights cannot be downloaded here).
- */
-export const BUNDLED_MOBILENET = fileURLToPath(new URL('../../test/fixtures/keras-h5/mobilenet_2_5_224_tf_no_top.h5', import.meta.url));
 
 /** Below this test accuracy a setup "reproduces chance" (10 classes: chance is 10%). */
 export const CHANCE_LEVEL = 0.15;
@@ -139,3 +134,5 @@ export function ablationTable(rows: AblationRow[]): string {
   ];
   return `${lines.join('\n')}\n`;
 }
+
+export { BUNDLED_MOBILENET };

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadFashionMnist } from '../../data/dataset.ts';
 import { defaultDbPath } from '../../store/run_store.ts';
-import { cvConfigs, flattersFolds, formatCv, runCv } from '../../tune/cv.ts';
-import { makeScheduler } from '../../jobs/scheduler.ts';
-import { BullMQScheduler } from '../../jobs/remote.ts';
 import { REDIS_ENV, REDIS_WAIT_HELP, REDIS_WAIT_SECONDS, redact } from '../../jobs/redis.ts';
 import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
@@ -28,6 +24,10 @@ export function register(program: Command): void {
     .option('--db <file>', DB_HELP)
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const g = globals(cmd);
+      const { cvConfigs, flattersFolds, formatCv, runCv } = await import('../../tune/cv.ts');
+      const { makeScheduler } = await import('../../jobs/scheduler.ts');
+      const { BullMQScheduler } = await import('../../jobs/remote.ts');
+      const { loadFashionMnist } = await import('../../data/dataset.ts');
       const compare = o.compare as string[] | undefined;
       if ([compare, o.config, o.recipe].filter(Boolean).length > 1) throw new UserError('use one of --config, --recipe and --compare');
       if (compare && compare.length !== 2) throw new UserError(`--compare takes two configurations, got ${compare.length}`);

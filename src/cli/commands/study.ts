@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { PROFILE_NAMES, PROFILES, type Profile } from '../../pipeline/profiles.ts';
-import { runStudy } from '../../pipeline/study.ts';
 import { defaultDbPath } from '../../store/run_store.ts';
 import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
@@ -28,6 +27,7 @@ export function register(program: Command): void {
       const g = globals(cmd);
       if (!(PROFILE_NAMES as readonly string[]).includes(o.profile)) throw new UserError(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got '${o.profile}'`);
       await useBackend(g);
+      const { runStudy } = await import('../../pipeline/study.ts');
       const signal = interruptOnSignals(say);
       const db = o.db ?? defaultDbPath();
       const url = o.redis ?? process.env[REDIS_ENV];

@@ -2,14 +2,10 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { readConfigFile } from '../../config.ts';
 import { recipeSettings } from '../../recipes.ts';
-import { loadFashionMnist } from '../../data/dataset.ts';
 import { defaultDbPath } from '../../store/run_store.ts';
-import { makeScheduler, ProcessPoolScheduler } from '../../jobs/scheduler.ts';
-import { BullMQScheduler } from '../../jobs/remote.ts';
 import { REDIS_ENV, REDIS_WAIT_HELP, REDIS_WAIT_SECONDS, redact } from '../../jobs/redis.ts';
 import { defaultSpace, parseSpace, readSpaceFile } from '../../search/space.ts';
 import { STRATEGIES } from '../../search/strategies/index.ts';
-import { formatParams, formatTrials, runTune } from '../../tune/tune.ts';
 import { pct } from '../../util/format.ts';
 import { UserError } from '../../util/errors.ts';
 import { interruptOnSignals } from '../../util/interrupt.ts';
@@ -53,6 +49,10 @@ export function register(program: Command): void {
       }
 
       await useBackend(g);
+      const { makeScheduler, ProcessPoolScheduler } = await import('../../jobs/scheduler.ts');
+      const { BullMQScheduler } = await import('../../jobs/remote.ts');
+      const { formatParams, formatTrials, runTune } = await import('../../tune/tune.ts');
+      const { loadFashionMnist } = await import('../../data/dataset.ts');
       const data = loadFashionMnist({ dataDir: g.dataDir });
       const db = (o.db as string | undefined) ?? defaultDbPath();
       const parallel = o.parallel as number;

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { probeRedis, REDIS_ENV } from '../../jobs/redis.ts';
-import { startRemoteWorker } from '../../jobs/remote_worker.ts';
 import { UserError } from '../../util/errors.ts';
 import { globals, parse, say } from '../context.ts';
 
@@ -19,6 +18,7 @@ export function register(program: Command): void {
       if (!url) throw new UserError(`fmnist worker needs --redis URL (or ${REDIS_ENV})`);
       const { warning } = await probeRedis(url);
       if (warning) say(warning);
+      const { startRemoteWorker } = await import('../../jobs/remote_worker.ts');
       const remote = startRemoteWorker({
         url,
         concurrency: o.concurrency as number,
