@@ -104,6 +104,17 @@ export interface NormalizationArgs extends BaseArgs {
 /** Keras' backend.epsilon(). */
 const KERAS_EPSILON = 1e-7;
 
+/** A number, or lists of them nested to a shape (what Rescaling's scale and offset may be). */
+export type Nested = number | Nested[];
+
+/** Row-major `values` as nested lists of `shape`. */
+function nest(values: number[], shape: number[]): Nested {
+  if (shape.length === 0) return values[0];
+  const [d, ...rest] = shape;
+  const size = rest.reduce((a, b) => a * b, 1);
+  return Array.from({ length: d }, (_, i) => nest(values.slice(i * size, (i + 1) * size), rest));
+}
+
 export class Normalization extends FloatElementwise {
   static className = 'Normalization';
   readonly axis: number[];
@@ -156,6 +167,36 @@ export class Normalization extends FloatElementwise {
     const variance = stat(this.fixedVariance, this.varianceVar);
     const std = tf.maximum(tf.sqrt(variance), KERAS_EPSILON);
     return this.invert ? tf.add(tf.mul(x, std), mean) : tf.div(tf.sub(x, mean), std);
+  }
+
+  /**
+   * This layer as y = x·scale + offset (what `apply32` computes), the statistics read now: scalars
+   * when they are, a flat list when they run along the last axis only, else nested lists shaped to
+   * broadcast over a sample ([rows, cols, channels] with 1 where shared). Used to write the layer as
+   * a Rescaling, which tfjs has (src/keras/portable.ts).
+   */
+  affine(): { scale: Nested; offset: Nested } {
+    if (!this.broadcastShape) throw new Error(`Normalization '${this.name}': not built yet`);
+    const read = (fixed: number | number[] | null, v: tf.LayerVariable | undefined) =>
+      fixed !== null ? (Array.isArray(fixed) ? fixed : [fixed]) : Array.from(v!.read().dataSync());
+    const mean = read(this.fixedMean, this.meanVar);
+    const variance = read(this.fixedVariance, this.varianceVar);
+    const n = Math.max(mean.length, variance.length);
+    const at = (a: number[], i: number) => (a.length === 1 ? a[0] : a[i]);
+    const scale: number[] = [];
+    const offset: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const std = Math.max(Math.sqrt(at(variance, i)), KERAS_EPSILON);
+      scale.push(this.invert ? std : 1 / std);
+      offset.push(this.invert ? at(mean, i) : -at(mean, i) / std);
+    }
+    const sample = this.broadcastShape.slice(1);
+    const shape = (values: number[]): Nested => {
+      if (values.length === 1 && n === 1) return values[0];
+      if (sample.slice(0, -1).every((d) => d === 1)) return values;
+      return nest(values, sample);
+    };
+    return { scale: shape(scale), offset: shape(offset) };
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { registerKerasLayers } from '../keras/layers.ts';
+import { portableTopology } from '../keras/portable.ts';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -143,8 +144,34 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
   };
 }
 
+/**
+ * `artifacts` of `model` with every layer written as a layer tfjs itself has (keras/portable.ts),
+ * the weights of folded layers left out, so plain `tf.loadLayersModel` reads the files.
+ */
+function portableArtifacts(model: tf.LayersModel, artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
+  const p = portableTopology(model, artifacts.modelTopology as object);
+  if (!p) return artifacts;
+  const weightData = artifacts.weightData as ArrayBuffer | ArrayBuffer[] | undefined;
+  const data = weightData ? concatWeightData(weightData) : new Uint8Array(0);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const kept: Uint8Array[] = [];
+  let offset = 0;
+  for (const w of artifacts.weightSpecs ?? []) {
+    const bytes = entryBytes(w);
+    if (!p.dropped.has(w.name)) {
+      specs.push(w);
+      kept.push(data.subarray(offset, offset + bytes));
+    }
+    offset += bytes;
+  }
+  const all = Buffer.concat(kept);
+  const left = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return { ...artifacts, modelTopology: p.topology, weightSpecs: specs, weightData: left };
+}
+
 export async function saveModel(model: tf.LayersModel, dir: string, metadata?: Record<string, unknown>): Promise<void> {
-  await model.save(fileSaveHandler(dir, metadata));
+  const files = fileSaveHandler(dir, metadata);
+  await model.save({ save: (artifacts) => files.save!(portableArtifacts(model, artifacts)) });
 }
 
 export async function loadModel(dir: string): Promise<tf.LayersModel> {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { loadModel, readWeightFile, saveModel } from '../store/model_io.ts';
+import { isFoldOf } from '../keras/portable.ts';
 import type { TrainConfig } from '../config.ts';
 import type { Normalization } from '../data/preprocess.ts';
 import { runFile } from './run_folder.ts';
@@ -94,6 +95,11 @@ export async function loadWeightsFrom(dir: string, model: tf.LayersModel, ema?: 
     return;
   }
   const saved = await loadModel(dir);
-  for (const layer of model.layers) if (layer.weights.length) layer.setWeights(saved.getLayer(layer.name).getWeights());
+  for (const layer of model.layers) {
+    if (!layer.weights.length) continue;
+    const from = saved.getLayer(layer.name);
+    // Fixed preprocessing is saved folded into a layer tfjs has (keras/portable.ts): nothing to restore.
+    if (!isFoldOf(layer, from)) layer.setWeights(from.getWeights());
+  }
   saved.dispose();
 }

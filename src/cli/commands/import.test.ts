@@ -66,9 +66,9 @@ test('fmnist import/export: mistakes are one line and a non-zero exit', async ()
   const s = await fmnist('import', join(FIXTURES, 'keras2.5-cnn-model.h5'), '--out', join(tmpdir(), 'never-written'), '--input-scale', 'fancy');
   assert.equal(s.code, 2);
   assert.match(s.err, /--input-scale must be raw, unit or standard, got 'fancy'/);
-  const f = await fmnist('export', tmpdir(), '--format', 'onnx');
+  const f = await fmnist('export', tmpdir(), '--format', 'tflite');
   assert.equal(f.code, 2);
-  assert.match(f.err, /--format must be keras-h5, got 'onnx'/);
+  assert.match(f.err, /--format must be keras-h5 or onnx, got 'tflite'/);
   assert.equal(existsSync(join(tmpdir(), 'never-written')), false);
 });
 
