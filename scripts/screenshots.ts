@@ -37,7 +37,7 @@ try {
   await go('/'); await shot('app-runs');
   await go(`/runs/${main.id}`); await shot('app-run');
   await go(`/compare?ids=${runs.filter((r) => r.kind !== 'fold').slice(0, 4).map((r) => r.id).join(',')}`); await shot('app-compare');
-  await go('/studies'); await page.locator('img[alt="parallel coordinates"]').first().scrollIntoViewIfNeeded(); await shot('app-studies');
+  await go('/studies'); await page.locator('svg.parallel').first().scrollIntoViewIfNeeded(); await shot('app-studies');
   await go('/data?split=train&class=0'); await shot('app-data');
 
   await go(`/try?run=${main.id}`);

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { EpochMetrics } from '../train/types.ts';
 import { writeChart, type ChartSpec } from './charts.ts';
+import { runColour } from './palette.ts';
 
 export async function writeLearningCurves(outDir: string, history: EpochMetrics[]): Promise<{ svg: string; png: string }> {
   return writeChart(learningCurvesSpec(history), join(outDir, 'learning_curves'));
@@ -13,12 +14,16 @@ export function learningCurvesSpec(history: EpochMetrics[]): ChartSpec {
 }
 
 /**
- * Several runs in one chart (`fmnist serve`'s comparison): a colour per run, validation solid and
- * training dashed.
+ * Several runs in one chart (`fmnist serve`'s comparison): a colour per run (palette.ts), in the order given
+ * (the legend too, not sorted as text: #2 before #10), validation solid and training dashed.
  */
 export function overlaySpec(runs: { label: string; epochs: EpochMetrics[] }[]): ChartSpec {
   const rows = runs.flatMap((r) => curveRows(r.epochs).map((row) => ({ ...row, run: r.label })));
-  return curvesSpec({ text: 'Learning curves, overlaid', subtitle: 'solid: validation, dashed: training' }, rows, { field: 'run', type: 'nominal', title: 'run' },
+  const labels = runs.map((r) => r.label);
+  const range = labels.map((_, i) => runColour(i));
+  const color = { field: 'run', type: 'nominal', title: 'run', sort: labels, scale: { domain: labels, range },
+    legend: { labelLimit: 320 } };
+  return curvesSpec({ text: 'Learning curves, overlaid', subtitle: 'solid: validation, dashed: training' }, rows, color,
     { strokeDash: { field: 'split', type: 'nominal', scale: { domain: ['validation', 'train'], range: [[1, 0], [4, 3]] }, title: null } });
 }
 

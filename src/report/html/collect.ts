@@ -3,7 +3,7 @@
  * folders and study folders (never locking or writing any of them): runs with their per-epoch
  * metrics, evaluations written by `fmnist evaluate`, tuning and CV studies, transfer runs.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ExploreSummary } from '../../data/explore.ts';
 import type { EvaluationReport } from '../../evaluate/evaluate.ts';
@@ -46,6 +46,16 @@ export interface ReportData {
   ablation?: AblationRow[];
 }
 
+/**
+ * The newest study folder under `root` (what `fmnist study` writes: out/study-PROFILE/study.json),
+ * if any: what `fmnist report` and `fmnist serve` show when no --study is given.
+ */
+export function newestStudy(root = 'out'): string | undefined {
+  if (!existsSync(root)) return undefined;
+  return readdirSync(root).map((n) => join(root, n)).filter((d) => existsSync(join(d, 'study.json')))
+    .sort((a, b) => statSync(join(b, 'study.json')).mtimeMs - statSync(join(a, 'study.json')).mtimeMs)[0];
+}
+
 /** A JSON file, or undefined when it is missing or unreadable (a report never fails on one bad file). */
 export function readJson<T>(path: string): T | undefined {
   try {
@@ -56,7 +66,26 @@ export function readJson<T>(path: string): T | undefined {
 }
 
 /** The transfer base of a run (issue #13's config keys), or undefined for an ordinary run. */
-export const baseOf = (r: RunView): string | undefined => (typeof r.config.base === 'string' && r.config.base ? r.config.base : undefined);
+export const baseOf = (r: { config: object }): string | undefined => {
+  const base = (r.config as { base?: unknown }).base;
+  return typeof base === 'string' && base ? base : undefined;
+};
+
+/** Config keys that mean something only for a transfer run (config.ts: "all unused when base is null"). */
+const TRANSFER_KEYS = new Set(['base', 'weights', 'mode', 'inputSize', 'cut', 'unfreeze', 'headEpochs', 'finetuneLr',
+  'preprocess', 'baseTraining']);
+
+/**
+ * Whether a recorded setting applies to the run. Every config holds every key with its default,
+ * so a transfer run still records `model: 'lenet5'` (its architecture is its base) and an ordinary
+ * run records `mode: 'features'`; shown as they are, they label the run wrongly.
+ */
+export const settingApplies = (config: object, key: string): boolean =>
+  (baseOf({ config }) ? key !== 'model' : !TRANSFER_KEYS.has(key));
+
+/** The architecture a run trained: its transfer base, else its model. */
+export const modelOf = (r: { config: object }): string =>
+  baseOf(r) ?? String((r.config as { model?: unknown }).model ?? 'lenet5');
 
 const label = (r: RunRow) => r.name ?? (r.outDir ? r.outDir.split('/').slice(-1)[0] : `run ${r.id}`);
 

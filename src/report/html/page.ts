@@ -16,10 +16,15 @@ export const svgImage = (svg: string, alt: string): string =>
 export const pngImage = (png: Uint8Array, alt: string): string =>
   `<img class="figure" alt="${esc(alt)}" src="data:image/png;base64,${Buffer.from(png).toString('base64')}">`;
 
-/** A table: header cells as text, body cells as HTML (escape what needs it). */
-export function table(head: string[], rows: string[][], cls = ''): string {
-  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`
-    + `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+/**
+ * A table: header cells as text (or prerendered HTML), body cells as HTML (escape what needs it). Wrapped in its own
+ * scroller, so a table wider than the page scrolls by itself, its scrollbar right under it.
+ */
+export function table(head: (string | { html: string })[], rows: string[][], cls = ''): string {
+  const th = (h: string | { html: string }) => `<th>${typeof h === 'string' ? esc(h) : h.html}</th>`;
+  return `<div class="table-wrap"><table${cls ? ` class="${cls}"` : ''}>`
+    + `<thead><tr>${head.map(th).join('')}</tr></thead>`
+    + `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`;
 }
 
 /** A section with an anchor, or its "nothing yet" line. */
@@ -36,13 +41,15 @@ header { background: #16202e; color: #fff; padding: 14px 28px; display: flex; al
 header h1 { font-size: 20px; margin: 0; }
 header nav a { color: #c9d6ea; margin-right: 16px; text-decoration: none; }
 header nav a:hover, header nav a.here { color: #fff; text-decoration: underline; }
-main { max-width: 1180px; margin: 0 auto; padding: 20px 28px 60px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 22px 18px; margin: 18px 0; overflow-x: auto; }
+main { max-width: 1400px; margin: 0 auto; padding: 20px 20px 60px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 18px 18px; margin: 18px 0;
+  min-width: 0; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
 h2 { font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 6px; }
 h3 { font-size: 16px; margin: 18px 0 6px; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 14px; }
-th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
-th { background: #eef2f8; font-weight: 600; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #eef2f8; font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:hover { background: #f3f7ff; }
 a { color: var(--accent); }
@@ -51,13 +58,18 @@ a { color: var(--accent); }
 .chart, .figure { max-width: 100%; height: auto; display: block; margin: 8px 0; }
 .figure { image-rendering: pixelated; }
 .row { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
+.nowrap { white-space: nowrap; }
+.warning { background: #fff6dd; border-left: 4px solid #e0a800; padding: 8px 12px; }
 .good { color: var(--good); font-weight: 600; } .bad { color: var(--bad); font-weight: 600; }
 code { background: #eef2f8; padding: 1px 4px; border-radius: 3px; }
+td code { overflow-wrap: break-word; }
 form.filters { display: flex; gap: 12px; flex-wrap: wrap; align-items: end; margin: 8px 0; }
 form.filters label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); }
 input, select, button { font: inherit; padding: 4px 8px; }
 button { background: var(--accent); color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
 .tiles img { image-rendering: pixelated; width: 56px; height: 56px; margin: 2px; border: 1px solid var(--line); }
+.tiles figure { display: inline-block; width: 64px; margin: 0 2px 4px; text-align: center; font-size: 11px;
+  line-height: 1.2; vertical-align: top; }
 canvas { border: 1px solid var(--line); background: #fff; touch-action: none; }
 .bar { background: var(--accent); height: 14px; border-radius: 2px; }
 `;

@@ -11,9 +11,12 @@ import { learningCurvesSpec } from '../../draw/learning_curves.ts';
 import { confusionSpec } from '../../evaluate/evaluate.ts';
 import { cvWinner } from '../../tune/cv.ts';
 import { pct, pp } from '../../util/format.ts';
-import { PUBLISHED } from '../study_report.ts';
-import { parallelSpec } from './charts.ts';
-import { baseOf, testAccuracy, type EvaluationView, type ReportData, type RunView, type TuneView, type CvView } from './collect.ts';
+import { PUBLISHED, smokeTestNote } from '../study_report.ts';
+import { parallelRows, parallelSpec, type ParallelTrial } from './charts.ts';
+import {
+  baseOf, modelOf, settingApplies, testAccuracy,
+  type EvaluationView, type ReportData, type RunView, type TuneView, type CvView,
+} from './collect.ts';
 import { empty, emptyCell, esc, pngImage, section, svgImage, table } from './page.ts';
 
 export type RunHref = (r: RunView) => string;
@@ -46,14 +49,17 @@ export function publishedSection(d: ReportData, href: RunHref): string {
   ];
   // Each run's test score read once (it comes from its evaluation file), then best first.
   const ranked = d.runs.map((run) => ({ run, acc: testAccuracy(run) })).filter((r): r is { run: RunView; acc: number } => r.acc !== undefined).sort((a, b) => b.acc - a.acc);
-  const modelOf = (r: RunView) => baseOf(r) ?? String(r.config.model ?? 'lenet5');
   const recipeOf = (r: RunView) => (typeof r.config.recipe === 'string' ? `recipe ${r.config.recipe}` : baseOf(r) ? String(r.config.mode ?? '') : 'settings of its own');
   const top = ranked[0];
   if (top) rows.push(['our best model', 'not in the study', `${link(href, top.run, pct(top.acc))} test <span class="muted">${esc(modelOf(top.run))}, ${esc(recipeOf(top.run))}</span>`]);
   const ranking = ranked.length > 1
     ? `<h3>Our models, best first</h3>${table(['rank', 'run', 'model', 'recipe or mode', 'test accuracy'], ranked.slice(0, RANKED_ROWS).map(({ run, acc }, i) => [String(i + 1), link(href, run, run.name), esc(modelOf(run)), esc(recipeOf(run)), pct(acc)]))}`
     : '';
-  return section('published', 'Against the published study', '<p class="muted">The published study reported validation accuracy of a Keras notebook; ours are test-set accuracies, each linked to the run that produced it.</p>'
+  const smoke = smokeTestNote(d.study?.profile);
+  const smokeNote = smoke ? `<p class="warning" id="smoke-test">${esc(smoke)}</p>` : '';
+  return section('published', 'Against the published study', smokeNote
+    + '<p class="muted">The published study reported validation accuracy of a Keras notebook; '
+    + 'ours are test-set accuracies, each linked to the run that produced it.</p>'
     + table(['', 'published study', 'ours (difference)'], rows.map(([a, b, c]) => [esc(a), b, c])) + ranking);
 }
 
@@ -73,14 +79,21 @@ export async function dataSection(d: ReportData): Promise<string> {
 }
 
 /** The settings worth a glance in a run's header. */
-const KEY_SETTINGS = ['model', 'base', 'mode', 'epochs', 'batchSize', 'lr', 'optimizer', 'schedule', 'weightDecay', 'dropout', 'augmentShift', 'limit', 'seed'];
+const KEY_SETTINGS = ['mode', 'epochs', 'batchSize', 'lr', 'optimizer', 'schedule', 'weightDecay', 'dropout',
+  'augmentShift', 'limit', 'seed'];
 
-export async function runBlock(r: RunView, href: RunHref, anchor: string): Promise<string> {
-  const settings = KEY_SETTINGS.filter((k) => r.config[k] !== undefined && r.config[k] !== null).map((k) => `${k} <b>${esc(r.config[k])}</b>`).join(' · ');
+/** `curves` wraps the learning-curves chart (the app makes it interactive). */
+export async function runBlock(r: RunView, href: RunHref, anchor: string, curves = (c: string) => c): Promise<string> {
+  const shown = KEY_SETTINGS.filter((k) => r.config[k] !== undefined && r.config[k] !== null
+    && settingApplies(r.config, k));
+  const settings = [`model <b>${esc(modelOf(r))}</b>`, ...shown.map((k) => `${k} <b>${esc(r.config[k])}</b>`)]
+    .join(' · ');
   const fin = r.final ? Object.entries(r.final).map(([k, v]) => `${esc(k)} ${k.toLowerCase().includes('acc') ? pct(v) : v.toFixed(4)}`).join(' · ') : '';
-  const curves = r.epochs.length ? svgImage(await chartToSvg(learningCurvesSpec(r.epochs)), `learning curves of ${r.name}`) : empty('no epoch finished yet');
+  const chart = r.epochs.length
+    ? curves(svgImage(await chartToSvg(learningCurvesSpec(r.epochs)), `learning curves of ${r.name}`))
+    : empty('no epoch finished yet');
   return `<h3 id="${esc(anchor)}">${link(href, r, r.name)} <span class="muted">${esc(r.kind)}${r.id !== null ? ` #${r.id}` : ''} · ${esc(r.status)}${r.seconds ? ` · ${Math.round(r.seconds)} s` : ''}</span></h3>`
-    + `<p class="muted">${esc(r.outDir ?? '')}</p><p>${settings}</p>${fin ? `<p>${fin}</p>` : ''}${curves}`;
+    + `<p class="muted">${esc(r.outDir ?? '')}</p><p>${settings}</p>${fin ? `<p>${fin}</p>` : ''}${chart}`;
 }
 
 export const runAnchor = (r: RunView) => `run-${r.id ?? r.name}`;
@@ -105,23 +118,36 @@ export async function evaluationSection(d: ReportData, href: RunHref): Promise<s
   return section('evaluation', 'Evaluation', (await Promise.all(d.evaluations.map((e) => evaluationBlock(e, href)))).join(''));
 }
 
-export async function tuneBlock(t: TuneView): Promise<string> {
+/** The parallel-coordinates chart and its rows, for the app to make brushable (the report shows the chart). */
+export type ParallelWrap = (chart: string, data: ReturnType<typeof parallelRows>) => string;
+
+export async function tuneBlock(t: TuneView, wrapParallel: ParallelWrap = (chart) => chart): Promise<string> {
   const s = t.state;
   const keys = s.settings.space.params.map((p) => p.key);
   const logs = s.settings.space.params.map((p) => ({ key: p.key, log: p.dist.type === 'loguniform' || (p.dist.type === 'int' && Boolean(p.dist.log)) }));
   const fmt = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : String(v));
   const best = s.trials.find((tr) => tr.number === s.best);
-  const rows = s.trials.map((tr) => [esc(tr.name) + (tr.start ? ' <span class="muted">(start)</span>' : '') + (tr.number === s.best ? ' <span class="good">best</span>' : ''), esc(tr.state), pct(tr.objective), String(tr.values.length), ...keys.map((k) => esc(fmt(tr.params[k])))]);
+  const nameCell = (tr: (typeof s.trials)[number]) => `<span class="nowrap" data-trial="${esc(tr.name)}">`
+    + `${esc(tr.name)}${tr.start ? ' <span class="muted">(start)</span>' : ''}`
+    + `${tr.number === s.best ? ' <span class="good">best</span>' : ''}</span>`;
+  const rows = s.trials.map((tr) => [nameCell(tr), esc(tr.state), pct(tr.objective), String(tr.values.length),
+    ...keys.map((k) => esc(fmt(tr.params[k])))]);
   const done = s.trials.filter((tr) => tr.state === 'done' && Number.isFinite(tr.objective));
-  const parallel = done.length >= 2 ? svgImage(await chartToSvg(parallelSpec(done.map((tr) => ({ name: tr.name, accuracy: tr.objective!, params: tr.params as Record<string, number | string | boolean> })), logs)), 'parallel coordinates') : empty('parallel coordinates need two finished trials');
+  const trials: ParallelTrial[] = done.map((tr) => ({ name: tr.name, accuracy: tr.objective!, params: tr.params }));
+  const parallel = done.length >= 2
+    ? wrapParallel(svgImage(await chartToSvg(parallelSpec(trials, logs)), 'parallel coordinates'),
+      parallelRows(trials, logs))
+    : empty('parallel coordinates need two finished trials');
   const final = s.final ? `<p>Best configuration retrained on ${s.final.trainImages.toLocaleString('en')} images: test accuracy <b>${pct(s.final.testAccuracy)}</b>, macro F1 ${s.final.macroF1.toFixed(4)}.</p>` : '';
   return `<h3>${esc(s.id)} <span class="muted">${esc(t.dir)} · ${esc(s.settings.strategy)}, ${s.trials.length} trials${best ? ` · best ${esc(best.name)} ${pct(best.objective)}` : ''}</span></h3>${final}`
-    + table(['trial', 'state', 'val accuracy', 'epochs', ...keys], rows) + parallel + svgFile(`${t.dir}/params.svg`, 'hyperparameters against validation accuracy') + svgFile(`${t.dir}/history.svg`, 'optimisation history');
+    + table(['trial', 'state', 'val acc', 'epochs', ...keys], rows) + parallel
+    + svgFile(`${t.dir}/params.svg`, 'hyperparameters against validation accuracy')
+    + svgFile(`${t.dir}/history.svg`, 'optimisation history');
 }
 
 export async function tuningSection(d: ReportData): Promise<string> {
   if (!d.tunes.length) return section('tuning', 'Tuning', empty("no tuning study yet: run 'fmnist tune' or 'fmnist study'"));
-  return section('tuning', 'Tuning', (await Promise.all(d.tunes.map(tuneBlock))).join(''));
+  return section('tuning', 'Tuning', (await Promise.all(d.tunes.map((t) => tuneBlock(t)))).join(''));
 }
 
 export function cvBlock(c: CvView): string {

@@ -1,19 +1,34 @@
 /// <reference lib="dom" />
 /**
  * The live page: server-sent events of a run's progress (web/live.ts); each update redraws the
- * server-rendered learning curves and the epoch count and ETA.
+ * interactive learning curves from the run's history so far, and the epoch count and ETA.
  */
+import type { ChartRun } from './chart_math.ts';
+import { mountChart } from './chart.ts';
+
 const el = (id: string) => document.getElementById(id)!;
 const root = el('live');
 const run = root.dataset.run!;
+const box = document.querySelector<HTMLElement>('[data-chart]')!;
+const [shown] = JSON.parse(document.getElementById(box.dataset.chart!)!.textContent!) as ChartRun[];
+const chart = mountChart(box, [shown]);
+box.dataset.ready = 'true';
+
+interface Progress {
+  status: string;
+  epochsCompleted: number;
+  epochs: number | null;
+  etaSeconds: number | null;
+  history: ChartRun['epochs'];
+}
 
 const eta = (s: number | null) => (s === null ? '—' : s < 90 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`);
-const show = (p: { status: string; epochsCompleted: number; epochs: number | null; etaSeconds: number | null }) => {
+const show = (p: Progress) => {
   el('status').textContent = p.status;
   el('epoch').textContent = String(p.epochsCompleted);
   el('epochs').textContent = String(p.epochs ?? '?');
   el('eta').textContent = eta(p.etaSeconds);
-  (el('curves') as HTMLImageElement).src = `/runs/${run}/curves.svg?epochs=${p.epochsCompleted}`;
+  chart.update([{ ...shown, epochs: p.history }]);
   root.dataset.epochs = String(p.epochsCompleted);
 };
 
