@@ -17,7 +17,7 @@ const run = await trainRun({
   data,
   progress: true,
 });
-console.log(`trained ${run.epochs.length} epochs in ${run.seconds.toFixed(0)} s → ${run.outDir}`);
+console.log(`trained: ${run.epochs.length} epoch(s) in ${run.seconds.toFixed(0)} s → ${run.outDir}`);
 
 const report = await evaluateModel(run.outDir, 'test', data);
 console.log(`test accuracy ${(report.accuracy * 100).toFixed(2)}% on ${report.count} images`);
