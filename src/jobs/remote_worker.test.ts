@@ -54,7 +54,7 @@ test(
   const b = await readyWorker('away-term');
   await redis!.kill();
   try {
-    await waitFor('the workers to notice', () => [a, b].every((w) => /ECONNREFUSED/.test(w.log())), 30_000);
+    await waitFor('the workers to notice', () => [a, b].every((w) => /worker: Redis unreachable/.test(w.log())), 30_000);
     a.proc.kill('SIGINT');
     b.proc.kill('SIGTERM');
     for (const w of [a, b]) {
