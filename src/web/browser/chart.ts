@@ -22,7 +22,7 @@ import {
 const W = 760;
 const H = 320;
 const M = { left: 64, right: 16, top: 12, bottom: 40 };
-const SVG = 'http://www.w3.org/2000/svg';
+export const SVG = 'http://www.w3.org/2000/svg';
 
 interface State {
   metric: MetricName;
@@ -32,7 +32,8 @@ interface State {
   hidden: Set<string>;
 }
 
-function el<K extends keyof SVGElementTagNameMap>(
+/** An SVG element with attributes (and text). */
+export function el<K extends keyof SVGElementTagNameMap>(
   name: K,
   attrs: Record<string, string | number>,
   text?: string,

@@ -2,18 +2,10 @@
  * The numbers behind the app's interactive charts (no DOM, so Node tests run them): which series
  * a metric draws, TensorBoard's smoothing, axis scales and their ticks.
  */
+import type { EpochMetrics } from '../../train/types.ts';
 
-/** One epoch as the store keeps it (train/types.ts EpochMetrics; the fields a chart reads). */
-export interface EpochPoint {
-  epoch: number;
-  loss: number;
-  acc: number;
-  valLoss?: number;
-  valAcc?: number;
-  lr: number;
-  seconds: number;
-  imagesPerSecond: number;
-}
+/** One epoch as the store keeps it (the fields a chart reads are all of them). */
+export type EpochPoint = EpochMetrics;
 export interface ChartRun {
   id: number | null;
   label: string;

@@ -7,8 +7,8 @@
  * numbers as the report's static chart.
  */
 import type { ParallelRow } from '../../report/html/charts.ts';
+import { SVG, el } from './chart.ts';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const H = 300;
 const M = { left: 40, right: 60, top: 24, bottom: 34 };
 const STEP = 110;
@@ -20,17 +20,6 @@ const VIRIDIS = [
   [94, 201, 98],
   [253, 231, 37],
 ];
-
-function el<K extends keyof SVGElementTagNameMap>(
-  name: K,
-  attrs: Record<string, string | number>,
-  text?: string,
-): SVGElementTagNameMap[K] {
-  const e = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 function viridis(t: number): string {
   const u = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
