@@ -12,8 +12,9 @@ import { UserError } from '../util/errors.ts';
 import { registerKerasLayers } from '../keras/layers.ts';
 import { portableTopology } from '../keras/portable.ts';
 
-export const MODEL_FILE = 'model.json';
-export const WEIGHTS_FILE = 'weights.bin';
+import { MODEL_FILE, WEIGHTS_FILE } from './model_files.ts';
+
+export { MODEL_FILE, WEIGHTS_FILE };
 
 function concatWeightData(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   if (!Array.isArray(data)) return new Uint8Array(data);

@@ -3,16 +3,18 @@
  * them (help texts, checks) without loading the training code.
  */
 import { join } from 'node:path';
+import { MODEL_FILE, WEIGHTS_FILE } from '../store/model_files.ts';
+import { LOCK_FILE } from '../util/folder_lock.ts';
 
 export const RUN_FILES = {
   run: 'run.json',
   checkpoint: 'checkpoint.json',
   metrics: 'metrics.jsonl',
-  model: 'model.json',
-  weights: 'weights.bin',
+  model: MODEL_FILE,
+  weights: WEIGHTS_FILE,
   curvesPng: 'learning_curves.png',
   curvesSvg: 'learning_curves.svg',
-  lock: 'writer.lock',
+  lock: LOCK_FILE,
 } as const;
 
 /** The path of one of a run folder's files. */

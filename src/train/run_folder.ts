@@ -18,18 +18,12 @@ import { join, resolve } from 'node:path';
 import type { TrainConfig } from '../config.ts';
 import { currentBackend } from '../backend/select.ts';
 import { dataFingerprint, type FashionMnist } from '../data/dataset.ts';
-import { MODEL_FILE, WEIGHTS_FILE } from '../store/model_io.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.ts';
 import { firstDifference } from '../util/diff.ts';
-import { LOCK_FILE } from '../util/folder_lock.ts';
 import { UserError } from '../util/errors.ts';
 import type { EpochMetrics, RunStatus, TrainResult } from './types.ts';
 import { RUN_FILES, TRAIN_ROOT, runFile } from './run_files.ts';
 
-// The file names must be those model_io and the folder lock write.
-if (RUN_FILES.model !== MODEL_FILE || RUN_FILES.weights !== WEIGHTS_FILE || RUN_FILES.lock !== LOCK_FILE) {
-  throw new Error('run_files.ts and model_io.ts / folder_lock.ts disagree on a file name');
-}
 export { RUN_FILES, TRAIN_ROOT, runFile };
 
 // ---- run.json -------------------------------------------------------------------------------
